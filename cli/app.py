@@ -1,0 +1,166 @@
+"""The command line: the only layer that reads argv, prints, writes output files and exits.
+
+Flags become Settings overrides (CLI wins over [tool.memfix]); the engine returns a RunReport;
+a renderer turns it into text; the exit status follows the contract: 0 nothing remains, 1
+findings remain, 2 a usage error or a file that could not be read, parsed or written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import typer
+
+from memfix import __version__
+from memfix.config import ConfigError, Settings, load_settings
+from memfix.fixers import FIXERS, UnknownRuleError, by_code, check_selectors, select_fixers
+from memfix.model import Confidence, Mode, RunReport
+from memfix.runner import run
+from memfix.cli import render
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    diff = "diff"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _split(values: Optional[List[str]]) -> Optional[tuple]:
+    if not values:
+        return None
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def _fail(message: str, code: int = 2) -> "typer.Exit":
+    typer.echo(f"memfix: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _write_file(path: str, data: bytes) -> Optional[str]:
+    """Atomic write of an output file; returns an error message instead of raising."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".memfix-", dir=folder)
+    except OSError as exc:
+        return f"{path}: cannot write: {exc.strerror or exc}"
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except OSError as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        return f"{path}: cannot write: {exc.strerror or exc}"
+    return None
+
+
+def _use_colour(output: Optional[str]) -> bool:
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+app = typer.Typer(add_completion=False, context_settings={"help_option_names": ["-h", "--help"]})
+
+
+@app.command(help="Find memory-leak patterns in Python source and fix them with verified diffs.")
+def memfix(
+    paths: List[str] = typer.Argument(None, help="Files or folders to scan (default: .)", show_default=False),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report findings and diffs; write nothing (default)."),
+    apply: bool = typer.Option(False, "--apply", help="Write the safe fixes in place, then verify."),
+    unsafe_fixes: Optional[bool] = typer.Option(None, "--unsafe-fixes", help="Also include fixes classed unsafe."),
+    verify: Optional[bool] = typer.Option(None, "--verify/--no-verify", help="Re-scan and compile every rewrite before it is written (default: on)."),
+    output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE instead of stdout."),
+    patch: Optional[str] = typer.Option(None, "--patch", help="Also write the unified diff (git apply-able) to FILE."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Comma-separated codes, prefixes (MF1) or names."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Comma-separated codes, prefixes or names to skip."),
+    max_len: Optional[int] = typer.Option(None, "--max-len", min=1, help="Bound used when none can be inferred (default 1000)."),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Worker processes (default: CPU count)."),
+    min_confidence: Optional[Confidence] = typer.Option(None, "--min-confidence", help="Findings below this confidence do not fail the run."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Read [tool.memfix] from this pyproject.toml."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List the rules and exit."),
+    explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE", help="Explain a rule and exit."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
+) -> None:
+    if version:
+        typer.echo(f"memfix {__version__}")
+        raise typer.Exit(0)
+    if list_rules:
+        typer.echo(render.render_rule_list(FIXERS), nl=False)
+        raise typer.Exit(0)
+    if explain is not None:
+        fixer = by_code(explain)
+        if fixer is None:
+            raise _fail(f"unknown rule {explain!r}; see memfix --list-rules")
+        typer.echo(render.render_explain(fixer), nl=False)
+        raise typer.Exit(0)
+    if dry_run and apply:
+        raise _fail("--dry-run and --apply are mutually exclusive")
+
+    paths = paths or ["."]
+    overrides: Dict[str, Any] = {
+        "select": _split(select),
+        "ignore": _split(ignore),
+        "max_len": max_len,
+        "unsafe_fixes": unsafe_fixes,
+        "verify": verify,
+        "jobs": jobs,
+        "min_confidence": min_confidence,
+    }
+    try:
+        if config is not None and not config.is_file():
+            raise ConfigError(f"{config}: no such configuration file")
+        settings: Settings = load_settings(paths[0], overrides, config_file=config)
+        check_selectors(settings.select + settings.ignore)
+    except (ConfigError, UnknownRuleError) as exc:
+        raise _fail(str(exc))
+
+    mode = Mode.APPLY if apply else Mode.DRY_RUN
+    report: RunReport = run(paths, settings, mode)
+
+    for error in report.all_errors:
+        typer.echo(f"memfix: error: {error.path}: {error.message}", err=True)
+        if debug and error.detail:
+            typer.echo(error.detail, err=True)
+
+    if output_format is OutputFormat.text:
+        rendered = render.render_text(report, colour=_use_colour(output))
+    elif output_format is OutputFormat.diff:
+        rendered = render.render_diff(report)
+    elif output_format is OutputFormat.json:
+        rendered = render.render_json(report)
+    elif output_format is OutputFormat.sarif:
+        rendered = render.render_sarif(report, select_fixers(settings.select, settings.ignore))
+    else:
+        rendered = render.render_github(report)
+
+    exit_code = report.exit_code()
+    if patch is not None:
+        problem = _write_file(patch, render.combined_patch(report))
+        if problem:
+            typer.echo(f"memfix: error: {problem}", err=True)
+            exit_code = 2
+    if output is not None:
+        problem = _write_file(output, rendered.encode("utf-8"))
+        if problem:
+            typer.echo(f"memfix: error: {problem}", err=True)
+            exit_code = 2
+    else:
+        typer.echo(rendered, nl=False)
+    raise typer.Exit(exit_code)
+
+
+def main() -> None:
+    app(prog_name="memfix")

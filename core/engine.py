@@ -1,0 +1,226 @@
+"""One file through the pipeline: read -> decode -> pre-filter -> parse once -> detect -> plan
+-> fix -> splice -> verify -> (write) -> FileReport.
+
+Nothing here raises: every failure becomes a FileError on that file's report (libcst's
+``transform_module`` makes the same promise), so one bad file never stops a run.
+
+Cost is spent only where a rule can match. A file is decoded and searched for the rules' needles;
+only if one is present is it given to ``ast`` (10x cheaper than libcst) for the rules' ast filters;
+only then is it parsed once with libcst, and the union of the candidate rules' metadata resolved
+once on one ``MetadataWrapper`` shared by every detector.
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import MetadataWrapper
+
+from memfix.config import Settings
+from memfix.fixer import FileContext, Fixer, FixPlan, Report
+from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
+from memfix.splice import SpliceError, splice
+from memfix.suppress import find_suppressions, is_suppressed
+
+
+@dataclass
+class Detection:
+    """Findings of one source text, with what the fix step needs to act on them."""
+
+    module: Optional[cst.Module] = None
+    wrapper: Optional[MetadataWrapper] = None
+    candidates: Tuple[Fixer, ...] = ()
+    reports: Dict[str, List[Report]] = field(default_factory=dict)
+    parsed: bool = False
+
+    @property
+    def findings(self) -> List[Finding]:
+        return [r.finding for fixer in self.candidates for r in self.reports.get(fixer.code, [])]
+
+
+def fix_enabled(plan: Optional[Union[FixPlan, FixInfo]], code: str, settings: Settings) -> bool:
+    """The PLAN step: safe fixes always, unsafe ones only when the user asked for them."""
+    if plan is None:
+        return False
+    if plan.safety is Safety.SAFE or settings.unsafe_fixes:
+        return True
+    return any(code.startswith(prefix) for prefix in settings.extend_safe_fixes)
+
+
+def _candidates(text: str, fixers: Sequence[Fixer]) -> Tuple[Fixer, ...]:
+    by_needle = [f for f in fixers if any(n.decode("ascii") in text for n in f.needles)]
+    if not by_needle or all(f.ast_filter is None for f in by_needle):
+        return tuple(by_needle)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
+        return tuple(by_needle)
+    return tuple(f for f in by_needle if f.ast_filter is None or f.ast_filter(tree))
+
+
+def parse_error_message(exc: Exception) -> str:
+    if isinstance(exc, cst.ParserSyntaxError):
+        return f"cannot parse: line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
+    if isinstance(exc, RecursionError):
+        return "cannot parse: nesting too deep (RecursionError)"
+    return f"cannot parse: {type(exc).__name__}: {exc}"
+
+
+def detect(
+    text: str, path: str, settings: Settings, fixers: Sequence[Fixer]
+) -> Union[Detection, FileError]:
+    candidates = _candidates(text, fixers)
+    if not candidates:
+        return Detection()
+    try:
+        module = cst.parse_module(text)
+    except Exception as exc:  # ParserSyntaxError, RecursionError, ...
+        return FileError(path, "parse", parse_error_message(exc))
+    detection = Detection(module=module, candidates=candidates, parsed=True)
+    detection.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    suppressions = find_suppressions(text)
+    for fixer in candidates:
+        try:
+            reports = _run_detector(fixer, detection.wrapper, text, path, settings)
+        except RecursionError:
+            return FileError(path, "parse", "cannot analyse: nesting too deep (RecursionError)")
+        except Exception as exc:
+            return FileError(
+                path,
+                "internal",
+                f"{fixer.code} crashed on this file ({type(exc).__name__}: {exc}); please report",
+                detail=traceback.format_exc(),
+            )
+        detection.reports[fixer.code] = [
+            r for r in reports if not is_suppressed(suppressions, r.finding.span.line, fixer.code)
+        ]
+    return detection
+
+
+def _run_detector(
+    fixer: Fixer, wrapper: MetadataWrapper, text: str, path: str, settings: Settings
+) -> List[Report]:
+    detector = fixer.detector(FileContext(path, settings, text), fixer.rule)
+    wrapper.visit(detector)
+    return detector.reports
+
+
+@dataclass
+class FixOutcome:
+    new_text: Optional[str] = None
+    fixed: "Counter[Tuple[str, str]]" = field(default_factory=Counter)
+    error: Optional[FileError] = None
+
+
+def apply_fixes(
+    text: str, path: str, settings: Settings, detection: Detection
+) -> FixOutcome:
+    """Run the transformers of every rule with enabled plans, in registry order.
+
+    The first rule reuses the detection wrapper (plans are keyed by its nodes); once the tree has
+    changed, later rules re-detect on a fresh wrapper of the current tree, since node identity does
+    not survive a transform.
+    """
+    assert detection.module is not None and detection.wrapper is not None
+    outcome = FixOutcome()
+    current = detection.module
+    tree_changed = False
+    suppressions = find_suppressions(text)
+    for fixer in detection.candidates:
+        if fixer.transformer is None:
+            continue
+        reports = detection.reports.get(fixer.code, [])
+        enabled = [r for r in reports if fix_enabled(r.plan, fixer.code, settings)]
+        if not enabled:
+            continue
+        for r in enabled:
+            outcome.fixed[r.finding.key] += 1
+        if tree_changed:
+            wrapper = MetadataWrapper(current, unsafe_skip_copy=True)
+            current_text = current.code
+            reports = [
+                r
+                for r in _run_detector(fixer, wrapper, current_text, path, settings)
+                if not is_suppressed(suppressions, r.finding.span.line, fixer.code)
+            ]
+            enabled = [r for r in reports if fix_enabled(r.plan, fixer.code, settings)]
+        else:
+            wrapper = detection.wrapper
+        plans: Dict[cst.CSTNode, FixPlan] = {r.node: r.plan for r in enabled if r.plan is not None}
+        if not plans:
+            continue
+        ctx = FileContext(path, settings, text)
+        new_module = wrapper.visit(fixer.transformer(ctx, plans))
+        if ctx.codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            new_module = AddImportsVisitor(ctx.codemod).transform_module(new_module)
+        if not new_module.deep_equals(current):
+            current = new_module
+            tree_changed = True
+    if not tree_changed:
+        return outcome
+    spliced = splice(text, detection.module.code, current.code)
+    if isinstance(spliced, SpliceError):
+        outcome.error = FileError(path, "roundtrip", f"fix not offered: {spliced}")
+        return outcome
+    outcome.new_text = spliced
+    return outcome
+
+
+def _compile_error(data: Union[str, bytes], path: str) -> Optional[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(data, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            where = f" at line {line}" if line else ""
+            return f"{type(exc).__name__}{where}: {getattr(exc, 'msg', exc)}"
+        except (RecursionError, MemoryError) as exc:
+            return f"{type(exc).__name__}"
+    return None
+
+
+def verify_fix(
+    path: str,
+    settings: Settings,
+    fixers: Sequence[Fixer],
+    before: Sequence[Finding],
+    fixed: Mapping[Tuple[str, str], int],
+    old_bytes: Union[str, bytes],
+    new_text: str,
+    new_bytes: Union[str, bytes],
+) -> VerifyOutcome:
+    """Compile the rewrite and re-run every selected detector on it (ruff's re-lint after fix)."""
+    problem = _compile_error(new_bytes, path)
+    if problem is not None and _compile_error(old_bytes, path) is None:
+        return VerifyOutcome(ok=False, reason=f"the rewritten file does not compile ({problem})")
+    after = detect(new_text, path, settings, fixers)
+    if isinstance(after, FileError):
+        return VerifyOutcome(ok=False, reason=f"the rewritten file cannot be re-scanned ({after.message})")
+    before_count = Counter(f.key for f in before)
+    after_findings = after.findings
+    after_count = Counter(f.key for f in after_findings)
+    remaining = tuple(
+        f
+        for f in after_findings
+        if f.key in fixed and after_count[f.key] > before_count[f.key] - fixed[f.key]
+    )
+    new = tuple(
+        f for f in after_findings if f.key not in fixed and after_count[f.key] > before_count[f.key]
+    )
+    if remaining or new:
+        parts = []
+        if remaining:
+            parts.append("still reports " + ", ".join(sorted({f"{f.code} {f.symbol}" for f in remaining})))
+        if new:
+            parts.append("gains " + ", ".join(sorted({f"{f.code} {f.symbol}" for f in new})))
+        return VerifyOutcome(ok=False, remaining=remaining, new=new, reason="the rewritten file " + " and ".join(parts))
+    return VerifyOutcome(ok=True)

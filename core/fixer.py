@@ -1,0 +1,197 @@
+"""The contract every rule module implements: metadata, examples, detector, transformer.
+
+The detector decides (what is wrong, which fix, how safe, why); the transformer only carries out
+the plans the engine hands it. Keeping every decision in the detector is what makes verify
+meaningful: a transformer cannot touch a node nobody reported.
+
+The engine runs a rule's detector and transformer through the same ``MetadataWrapper`` (built with
+``unsafe_skip_copy=True``), so plans can be keyed by node identity and may hold references to the
+nodes they rewrite. Plans never leave the engine; findings (positions and strings) do.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import (
+    Callable,
+    ClassVar,
+    Dict,
+    Generic,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+)
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import ParentNodeProvider, PositionProvider, ProviderT
+
+from memfix.config import Settings
+from memfix.model import Confidence, Finding, FixInfo, Safety, Span
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Public identity of a rule: code and name are part of the CLI contract."""
+
+    code: str
+    name: str
+    summary: str
+    fix_title: str
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """What the detector decided to rewrite. Rules subclass it with the fields their transformer needs.
+
+    ``reason`` states the evidence for the safety class ("`len(self.errors)` at line 88 sees the
+    whole history"); ``description`` says what the rewrite does, in one line.
+    """
+
+    safety: Safety
+    description: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Example code the rule must leave alone."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Example code the rule reports; ``fixed`` is the rewrite (None: reported without a fix)."""
+
+    code: str
+    fixed: Optional[str] = None
+    safety: Optional[Safety] = None
+    unsafe_fixes: bool = False
+
+
+Example = object  # Valid | Invalid (3.9 has no `|` in runtime annotations)
+
+
+@dataclass
+class FileContext:
+    """Per-file state shared by a rule's detector and transformer: never shared across files."""
+
+    path: str
+    settings: Settings
+    source: str
+    codemod: CodemodContext = field(default_factory=CodemodContext)
+
+    def fallback_max_len(self) -> int:
+        return self.settings.max_len
+
+
+@dataclass(frozen=True)
+class Report:
+    """One detector hit before the engine turns it into a Finding."""
+
+    node: cst.CSTNode
+    finding: Finding
+    plan: Optional[FixPlan]
+
+
+PlanT = TypeVar("PlanT", bound=FixPlan)
+
+
+def _compose_message(message: str, plan: Optional[FixPlan], no_fix_reason: str) -> str:
+    if plan is None:
+        return f"{message} (no fix: {no_fix_reason})" if no_fix_reason else f"{message} (no fix)"
+    label = f"{plan.safety.value} fix"
+    return f"{message} ({label}: {plan.reason})" if plan.reason else f"{message} ({label})"
+
+
+class BaseDetector(m.MatcherDecoratableVisitor):
+    """Visits one module, never mutates it, and calls :meth:`report` for each hit."""
+
+    METADATA_DEPENDENCIES: ClassVar[Tuple[ProviderT, ...]] = (PositionProvider, ParentNodeProvider)
+
+    def __init__(self, ctx: FileContext, rule: Rule) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.rule = rule
+        self.reports: List[Report] = []
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.get_metadata(PositionProvider, node).start.line
+
+    def span_of(self, node: cst.CSTNode) -> Span:
+        pos = self.get_metadata(PositionProvider, node)
+        return Span(pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        *,
+        symbol: str,
+        message: str,
+        plan: Optional[FixPlan] = None,
+        no_fix_reason: str = "",
+        confidence: Confidence = Confidence.HIGH,
+    ) -> None:
+        fix = None if plan is None else FixInfo(safety=plan.safety, description=plan.description)
+        finding = Finding(
+            code=self.rule.code,
+            name=self.rule.name,
+            path=self.ctx.path,
+            span=self.span_of(node),
+            message=_compose_message(message, plan, no_fix_reason),
+            symbol=symbol,
+            fix=fix,
+            confidence=confidence,
+        )
+        self.reports.append(Report(node=node, finding=finding, plan=plan))
+
+
+class BaseTransformer(m.MatcherDecoratableTransformer, Generic[PlanT]):
+    """Carries out plans. Every ``leave_*`` starts with a plan lookup and returns ``updated_node``
+    untouched when there is none."""
+
+    METADATA_DEPENDENCIES: ClassVar[Tuple[ProviderT, ...]] = ()
+
+    def __init__(self, ctx: FileContext, plans: Mapping[cst.CSTNode, PlanT]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.plans: Mapping[cst.CSTNode, PlanT] = plans
+
+    def add_import(self, module: str, obj: Optional[str] = None, asname: Optional[str] = None) -> None:
+        """Schedule an import; the engine adds it after the transform, like libcst codemods do."""
+        AddImportsVisitor.add_needed_import(self.ctx.codemod, module, obj, asname)
+
+
+AstFilter = Callable[[ast.Module], bool]
+
+
+@dataclass(frozen=True)
+class Fixer:
+    """Binds a rule's parts. ``needles``: byte strings one of which any matching file must contain;
+    ``ast_filter``: a cheap check on the ``ast`` tree deciding whether libcst is worth running."""
+
+    rule: Rule
+    doc: str
+    examples: Sequence[object]
+    detector: Type[BaseDetector]
+    transformer: Optional[Type[BaseTransformer]]  # type: ignore[type-arg]
+    needles: Tuple[bytes, ...]
+    ast_filter: Optional[AstFilter] = None
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
+    def metadata_dependencies(self) -> Tuple[ProviderT, ...]:
+        deps: Dict[ProviderT, None] = {}
+        for dep in (*self.detector.METADATA_DEPENDENCIES, *(self.transformer.METADATA_DEPENDENCIES if self.transformer else ())):
+            deps[dep] = None
+        return tuple(deps)

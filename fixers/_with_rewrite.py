@@ -1,0 +1,691 @@
+"""Shared analysis and rewrite for "a closeable created outside a with-block" (MF301, MF302).
+
+A rule supplies which calls create a closeable (by qualified name, never by spelling) and the
+analysis here decides, from the handle's uses (ScopeProvider accesses, parents, positions):
+
+- not a finding: the call is already managed (with-item, ``enter_context``, ``closing``), the
+  handle is returned or yielded (a factory), or it is closed in a ``finally:``;
+- no fix: the handle escapes (stored on ``self``, in a container, aliased, captured by a nested
+  function), is re-bound, used before the open or outside its block, or the statement cannot be
+  wrapped without changing when the call runs (conditional expressions, lambdas, loops);
+- unsafe fix: the handle is passed to a function we cannot see (it might keep it), or wrapping
+  would move the call ahead of other calls in the same statement, or add a class attribute;
+- safe fix: every use is in the same block after the open, and nothing else changes.
+
+The transformer only carries out plans: it replaces the statements from the open to the last use
+(or the explicit ``close()``) with a with-block holding them, dropping the ``close()``. Comments
+inside the moved statements move with them; comments on the dropped ``close()`` line are kept as
+comment lines at the end of the new block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import (
+    Assignment,
+    ClassScope,
+    ComprehensionScope,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from memfix.fixer import BaseDetector, BaseTransformer, FixPlan
+from memfix.model import Safety
+
+Block = Union[cst.IndentedBlock, cst.Module]
+
+#: calls that read a handle to the end, or write to it, and keep no reference to it
+CONSUMERS: FrozenSet[str] = frozenset(
+    {
+        "json.load",
+        "json.dump",
+        "pickle.load",
+        "pickle.dump",
+        "marshal.load",
+        "marshal.dump",
+        "tomllib.load",
+        "tomli.load",
+        "plistlib.load",
+        "plistlib.dump",
+        "yaml.safe_load",
+        "yaml.load",
+        "yaml.full_load",
+        "yaml.safe_load_all",
+        "yaml.dump",
+        "yaml.safe_dump",
+        "shutil.copyfileobj",
+        "hashlib.file_digest",
+        "builtins.print",
+        "builtins.list",
+        "builtins.sorted",
+        "builtins.len",
+        "builtins.sum",
+        "builtins.tuple",
+        "builtins.set",
+        "os.fstat",
+        "os.fsync",
+    }
+)
+
+#: methods that put their argument somewhere that outlives the statement
+STORING_METHODS: FrozenSet[str] = frozenset(
+    {"append", "appendleft", "extend", "add", "insert", "put", "put_nowait", "register", "setdefault", "update", "push"}
+)
+
+#: calls whose argument becomes managed by something else (not a finding)
+MANAGING_METHODS: FrozenSet[str] = frozenset({"enter_context", "enter_async_context", "closing", "callback"})
+
+
+@dataclass(frozen=True)
+class WithPlan(FixPlan):
+    """Wrap ``block.body[start..end]`` in ``with <call> as <name>:``.
+
+    ``assigned``: the first statement is ``name = call`` and is replaced by the with header;
+    otherwise the statement at ``start`` contains ``call`` inline and ``call`` becomes ``name``.
+    """
+
+    block: Optional[cst.CSTNode] = None  # IndentedBlock or Module
+    start: int = 0
+    end: int = 0
+    call: Optional[cst.Call] = None
+    name: str = ""
+    assigned: bool = False
+    close_index: Optional[int] = None
+
+
+# ---------------------------------------------------------------------------------------------
+# detector
+
+
+class _Verdict:
+    """What the use analysis concluded; ``skip`` means "not a finding at all"."""
+
+    def __init__(self) -> None:
+        self.skip = False
+        self.no_fix: Optional[str] = None
+        self.unsafe: Optional[str] = None
+
+    def refuse(self, reason: str) -> None:
+        if self.no_fix is None:
+            self.no_fix = reason
+
+    def doubt(self, reason: str) -> None:
+        if self.unsafe is None:
+            self.unsafe = reason
+
+
+class WithRewriteDetector(BaseDetector):
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, ScopeProvider, QualifiedNameProvider)
+
+    #: qualified names of the calls that create a closeable, set by each rule
+    OPENERS: FrozenSet[str] = frozenset()
+    #: short label for messages ("open()", "sqlite3.connect()")
+    def opener_label(self, call: cst.Call, qualified: str) -> str:
+        return qualified.replace("builtins.", "") + "()"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._module_names: Optional[Set[str]] = None
+        self._introduced: Dict[int, Set[str]] = {}
+        self._claimed: Dict[int, List[Tuple[int, int, int]]] = {}  # id(block) -> [(start, end, line)]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        try:
+            return self.get_metadata(ParentNodeProvider, node)
+        except KeyError:
+            return None
+
+    def qualified(self, node: cst.CSTNode) -> Set[str]:
+        try:
+            return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        except KeyError:
+            return set()
+
+    def opener_of(self, call: cst.Call) -> Optional[str]:
+        func: cst.BaseExpression = call.func
+        while isinstance(func, cst.Attribute):
+            func = func.value
+        if not isinstance(func, cst.Name):
+            return None  # `open(p).read()` is a method of the result, not an opener
+        names = self.qualified(call.func) & self.OPENERS
+        return min(names) if names else None
+
+    def module_names(self) -> Set[str]:
+        if self._module_names is None:
+            names: Set[str] = set()
+
+            class _Names(cst.CSTVisitor):
+                def visit_Name(self, node: cst.Name) -> None:
+                    names.add(node.value)
+
+            self._root.visit(_Names())
+            self._module_names = names
+        return self._module_names
+
+    def fresh_name(self, scope: object) -> str:
+        """A name used nowhere in the module (so it shadows nothing, in any scope), nor already
+        introduced by another rewrite in the same scope."""
+        introduced = self._introduced.setdefault(id(scope), set())
+        taken = self.module_names()
+        candidates = ("f", "fh", "handle", "file_handle", "resource")
+        extra = (f"handle{n}" for n in range(1, 10_000))
+        for candidate in (*candidates, *extra):
+            if candidate not in taken and candidate not in introduced:
+                introduced.add(candidate)
+                return candidate
+        raise RuntimeError("no free name")
+
+    def statement_in_block(self, node: cst.CSTNode) -> Tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]:
+        """The statement holding ``node`` and the block whose ``body`` lists it, stopping at a
+        function, class or lambda boundary (a use there is a capture, not a use in this block)."""
+        current = node
+        while True:
+            parent = self.parent(current)
+            if parent is None:
+                return None, None
+            if isinstance(parent, (cst.IndentedBlock, cst.Module)) and isinstance(current, cst.BaseStatement):
+                return current, parent
+            if isinstance(parent, (cst.SimpleStatementSuite,)):
+                return None, None
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                return None, None
+            current = parent
+
+    def ancestors(self, node: cst.CSTNode, stop: Optional[cst.CSTNode] = None) -> List[cst.CSTNode]:
+        chain: List[cst.CSTNode] = []
+        current = self.parent(node)
+        while current is not None and current is not stop:
+            chain.append(current)
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Module)):
+                break
+            current = self.parent(current)
+        return chain
+
+    def scope_name(self, node: cst.CSTNode) -> str:
+        parts: List[str] = []
+        current = self.parent(node)
+        while current is not None:
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+                parts.append(current.name.value)
+            current = self.parent(current)
+        return ".".join(reversed(parts)) or "<module>"
+
+    # -- entry --------------------------------------------------------------------------------
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._root = node
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.opener_of(node)
+        if qualified is None:
+            return
+        label = self.opener_label(node, qualified)
+        parent = self.parent(node)
+        chain = self.ancestors(node)
+        if self._managed(node, chain) or self._escapes_by_return(node):
+            return
+        if (
+            isinstance(parent, cst.Assign)
+            and parent.value is node
+        ):
+            self._assigned(node, parent, label)
+            return
+        if isinstance(parent, cst.AnnAssign) and parent.value is node:
+            if isinstance(parent.target, cst.Name):
+                self._report(node, parent.target.value, label, None, "an annotated assignment cannot become a with-item")
+            else:
+                self._report(node, self._target_text(parent.target), label, None, self._stored_reason(parent.target))
+            return
+        self._inline(node, label, chain)
+
+    # -- shapes -------------------------------------------------------------------------------
+
+    def _managed(self, call: cst.Call, chain: Sequence[cst.CSTNode]) -> bool:
+        for ancestor in chain:
+            if isinstance(ancestor, cst.WithItem):
+                return True
+            if isinstance(ancestor, cst.Call) and ancestor is not call:
+                func = ancestor.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+                if name in MANAGING_METHODS:
+                    return True
+            if isinstance(ancestor, cst.Lambda) and ancestor.body is call:
+                return True  # a factory hands the handle to its caller
+            if isinstance(ancestor, cst.BaseStatement):
+                return False
+        return False
+
+    def _target_text(self, target: cst.CSTNode) -> str:
+        return cst.Module(body=[]).code_for_node(target)
+
+    def _stored_reason(self, target: cst.CSTNode) -> str:
+        return f"the handle is stored in `{self._target_text(target)}`, a long-lived resource; close it where its owner is closed"
+
+    def _report(self, call: cst.Call, name: str, label: str, plan: Optional[WithPlan], no_fix: str = "") -> None:
+        symbol = f"{self.scope_name(call)}.{name}"
+        if name == "<inline>":
+            message = f"`{label}` is used without a with-block; the handle is closed only when garbage-collected"
+        else:
+            message = f"`{label}` handle `{name}` is not managed by a with-block"
+        self.report(call, symbol=symbol, message=message, plan=plan, no_fix_reason=no_fix)
+
+    def _assigned(self, call: cst.Call, assign: cst.Assign, label: str) -> None:
+        if len(assign.targets) != 1:
+            self._report(call, "handle", label, None, "chained assignment")
+            return
+        target = assign.targets[0].target
+        if not isinstance(target, cst.Name):
+            self._report(call, self._target_text(target), label, None, self._stored_reason(target))
+            return
+        name = target.value
+        statement, block = self.statement_in_block(assign)
+        scope = self.get_metadata(ScopeProvider, target, None)
+        if statement is None or block is None or scope is None:
+            self._report(call, name, label, None, "the open is not a statement of its own in a block")
+            return
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            self._report(call, name, label, None, "the open shares its line with other statements")
+            return
+        assignments = [a for a in scope.assignments[name] if isinstance(a, Assignment)]
+        mine = [a for a in assignments if a.node is target]
+        if not mine:
+            self._report(call, name, label, None, "the name's binding could not be analysed")
+            return
+        if len(scope.assignments[name]) > 1:
+            others = sorted(self.line_of(a.node) for a in assignments if a.node is not target)
+            where = f" at line {others[0]}" if others else ""
+            self._report(call, name, label, None, f"`{name}` is re-bound{where}")
+            return
+        verdict = _Verdict()
+        body = list(block.body)  # type: ignore[attr-defined]
+        start = body.index(statement)
+        end = start
+        close_index: Optional[int] = None
+        lines_used: List[int] = []
+        for access in sorted(mine[0].references, key=lambda a: self.line_of(a.node)):
+            use = access.node
+            if access.scope is not scope and not isinstance(access.scope, ComprehensionScope):
+                verdict.refuse(f"captured by a nested function or class at line {self.line_of(use)}")
+                continue
+            if self._closed_in_finally(use):
+                verdict.skip = True
+                break
+            if self._escapes_by_return(use):
+                verdict.skip = True
+                break
+            used_in, used_block = self.statement_in_block(use)
+            if used_block is not block or used_in is None:
+                verdict.refuse(f"used outside the block of the open at line {self.line_of(use)}")
+                continue
+            index = body.index(used_in)
+            if index <= start:
+                verdict.refuse(f"used before the open at line {self.line_of(use)}")
+                continue
+            self._classify_use(use, used_in, verdict)
+            if self._is_close_statement(used_in, name):
+                if close_index is None or index > close_index:
+                    close_index = index
+            end = max(end, index)
+            lines_used.append(self.line_of(use))
+        if verdict.skip:
+            return
+        if close_index is not None and close_index != end:
+            verdict.refuse(f"used after `{name}.close()` at line {self.line_of(body[close_index])}")
+        if verdict.no_fix is not None:
+            self._report(call, name, label, None, verdict.no_fix)
+            return
+        crossing = self._crossing(block, start, end)
+        if crossing is not None:
+            self._report(call, name, label, None, f"its lines overlap the with-block planned at line {crossing}")
+            return
+        self._claim(block, start, end)
+        first_line = self.line_of(statement)
+        last_line = self.get_metadata(PositionProvider, body[end]).end.line
+        description = f"wrap lines {first_line}-{last_line} in `with {self._call_text(call)} as {name}:`"
+        if close_index is not None:
+            description += f" and drop `{name}.close()`"
+        plan = WithPlan(
+            safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
+            description=description,
+            reason=verdict.unsafe or f"every use of `{name}` is in lines {first_line}-{last_line}",
+            block=block,
+            start=start,
+            end=end,
+            call=call,
+            name=name,
+            assigned=True,
+            close_index=close_index,
+        )
+        self._report(call, name, label, plan)
+
+    def _inline(self, call: cst.Call, label: str, chain: Sequence[cst.CSTNode]) -> None:
+        statement, block = self.statement_in_block(call)
+        symbol_name = "<inline>"
+        if statement is None or block is None:
+            self._report(call, symbol_name, label, None, "the call is not in a statement of a block (one-line suite, lambda or decorator)")
+            return
+        verdict = _Verdict()
+        previous: cst.CSTNode = call
+        for ancestor in chain:
+            if ancestor is statement:
+                break
+            if isinstance(ancestor, (cst.Lambda, cst.GeneratorExp)):
+                verdict.refuse("the call runs lazily inside a lambda or generator expression")
+            elif isinstance(ancestor, (cst.ListComp, cst.SetComp, cst.DictComp)):
+                if not (isinstance(previous, cst.CompFor) and previous is ancestor.for_in and previous.inner_for_in is None or previous is ancestor.for_in):
+                    verdict.refuse("the call runs once per item of a comprehension")
+            elif isinstance(ancestor, cst.CompFor):
+                if previous is not ancestor.iter:
+                    verdict.refuse("the call runs once per item of a comprehension")
+            elif isinstance(ancestor, cst.IfExp) and previous is not ancestor.test:
+                verdict.refuse("the call runs only on one branch of a conditional expression")
+            elif isinstance(ancestor, cst.BooleanOperation) and previous is ancestor.right:
+                verdict.refuse("the call runs only when the left operand allows it")
+            elif isinstance(ancestor, (cst.Tuple, cst.List, cst.Set, cst.Dict, cst.DictElement, cst.Element)):
+                if not self._inside_consumer(ancestor, statement):
+                    verdict.refuse("the handle is put in a container")
+            elif isinstance(ancestor, cst.Arg):
+                outer = self.parent(ancestor)
+                if isinstance(outer, cst.Call):
+                    func = outer.func
+                    method = func.attr.value if isinstance(func, cst.Attribute) else ""
+                    if method in STORING_METHODS:
+                        verdict.refuse(f"the handle is stored with `.{method}()`")
+                    elif not (self.qualified(func) & CONSUMERS):
+                        verdict.doubt(f"the handle is passed to `{self._call_text(func)}()`, which may keep it")
+            elif isinstance(ancestor, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                targets = [t.target for t in ancestor.targets] if isinstance(ancestor, cst.Assign) else [ancestor.target]
+                if verdict.unsafe and any(not isinstance(t, cst.Name) for t in targets):
+                    verdict.refuse(f"a value that may hold the handle is stored in `{self._target_text(targets[0])}`")
+            previous = ancestor
+        if isinstance(statement, cst.For):
+            if not self._within(call, statement.iter):
+                verdict.refuse("the call is evaluated on every iteration of the loop")
+        elif isinstance(statement, cst.SimpleStatementLine):
+            if len(statement.body) != 1:
+                verdict.refuse("the call shares its line with other statements")
+        else:
+            verdict.refuse(f"the call is part of a `{type(statement).__name__.lower()}` statement header")
+        if verdict.no_fix is not None:
+            self._report(call, symbol_name, label, None, verdict.no_fix)
+            return
+        earlier = self._earlier_calls(call, statement)
+        if earlier:
+            verdict.doubt(f"`{earlier}` runs before the call today and would run after it")
+        scope = self.get_metadata(ScopeProvider, call, None)
+        if isinstance(scope, ClassScope):
+            verdict.doubt("the with-block would add a class attribute")
+        name = self.fresh_name(scope)
+        body = list(block.body)  # type: ignore[attr-defined]
+        index = body.index(statement)
+        crossing = self._crossing(block, index, index)
+        if crossing is not None:
+            self._report(call, symbol_name, label, None, f"it overlaps the with-block planned at line {crossing}")
+            return
+        self._claim(block, index, index)
+        line = self.line_of(statement)
+        plan = WithPlan(
+            safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
+            description=f"wrap line {line} in `with {self._call_text(call)} as {name}:`",
+            reason=verdict.unsafe or "the handle is used only in this statement",
+            block=block,
+            start=index,
+            end=index,
+            call=call,
+            name=name,
+            assigned=False,
+        )
+        self._report(call, symbol_name, label, plan)
+
+    # -- use classification -------------------------------------------------------------------
+
+    def _classify_use(self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict) -> None:
+        line = self.line_of(use)
+        parent = self.parent(use)
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            return  # f.read(), f.name, f.close()
+        if isinstance(parent, cst.For) and parent.iter is use:
+            return
+        if isinstance(parent, cst.CompFor) and parent.iter is use:
+            return
+        if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.While, cst.UnaryOperation)):
+            return
+        if isinstance(parent, cst.WithItem):
+            verdict.skip = True  # `with f:` manages it already
+            return
+        if isinstance(parent, cst.Arg):
+            call = self.parent(parent)
+            if isinstance(call, cst.Call):
+                func = call.func
+                method = func.attr.value if isinstance(func, cst.Attribute) else ""
+                if method in STORING_METHODS:
+                    verdict.refuse(f"stored with `.{method}()` at line {line}")
+                    return
+                if self.qualified(func) & CONSUMERS:
+                    return
+                if isinstance(func, cst.Name) and func.value in MANAGING_METHODS or method in MANAGING_METHODS:
+                    verdict.skip = True
+                    return
+                grand = self.parent(call)
+                if isinstance(grand, (cst.Assign, cst.AnnAssign)) and not isinstance(statement, cst.For):
+                    verdict.refuse(
+                        f"passed to `{self._call_text(func)}()` at line {line}, whose result may hold it after the block"
+                    )
+                    return
+                verdict.doubt(f"`{self._call_text(func)}()` at line {line} may keep the handle")
+                return
+        if isinstance(parent, cst.Del):
+            verdict.refuse(f"deleted at line {line}")
+            return
+        if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            verdict.refuse(f"aliased or stored at line {line}")
+            return
+        if isinstance(parent, (cst.Element, cst.DictElement, cst.StarredElement, cst.Tuple, cst.List)):
+            verdict.refuse(f"put in a container at line {line}")
+            return
+        verdict.doubt(f"used as a value at line {line}")
+
+    def _is_close_statement(self, statement: cst.CSTNode, name: str) -> bool:
+        return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and m.matches(
+            statement.body[0],
+            m.Expr(value=m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("close")), args=[])),
+        )
+
+    def _closed_in_finally(self, use: cst.CSTNode) -> bool:
+        parent = self.parent(use)
+        if not (isinstance(parent, cst.Attribute) and parent.attr.value == "close"):
+            return False
+        return any(isinstance(a, cst.Finally) for a in self.ancestors(use))
+
+    def _escapes_by_return(self, use: cst.CSTNode) -> bool:
+        current = use
+        while True:
+            parent = self.parent(current)
+            if parent is None or isinstance(parent, cst.BaseStatement):
+                return False
+            if isinstance(parent, (cst.Return, cst.Yield)):
+                return True
+            if isinstance(parent, cst.Attribute) and parent.value is current:
+                return False
+            if isinstance(parent, cst.Arg):
+                call = self.parent(parent)
+                if isinstance(call, cst.Call) and self.qualified(call.func) & CONSUMERS:
+                    return False
+            current = parent
+
+    def _inside_consumer(self, node: cst.CSTNode, statement: cst.CSTNode) -> bool:
+        for ancestor in self.ancestors(node, stop=statement):
+            if isinstance(ancestor, cst.Call) and self.qualified(ancestor.func) & CONSUMERS:
+                return True
+        return False
+
+    def _within(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+        return node is container or any(a is container for a in self.ancestors(node))
+
+    def _earlier_calls(self, call: cst.Call, statement: cst.CSTNode) -> Optional[str]:
+        """A call in the statement that Python evaluates before ``call`` and that is neither an
+        enclosing call nor inside ``call``'s arguments: wrapping would reorder them."""
+        start = self.get_metadata(PositionProvider, call).start
+        enclosing = set(map(id, self.ancestors(call, stop=statement)))
+        header = statement.iter if isinstance(statement, cst.For) else statement
+        found: List[cst.Call] = []
+        detector = self
+
+        class _Calls(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> Optional[bool]:
+                if node is call:
+                    return False
+                if id(node) not in enclosing:
+                    pos = detector.get_metadata(PositionProvider, node).start
+                    if (pos.line, pos.column) < (start.line, start.column):
+                        found.append(node)
+                return True
+
+            def visit_Assign(self, node: cst.Assign) -> Optional[bool]:
+                node.value.visit(self)  # targets are evaluated after the value
+                return False
+
+        header.visit(_Calls())
+        return self._call_text(found[0].func) + "()" if found else None
+
+    def _call_text(self, node: cst.CSTNode) -> str:
+        text = cst.Module(body=[]).code_for_node(node)
+        text = " ".join(text.split())
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    # -- overlap between plans in one block ---------------------------------------------------
+
+    def _crossing(self, block: cst.CSTNode, start: int, end: int) -> Optional[int]:
+        for s, e, line in self._claimed.get(id(block), []):
+            nested = (s < start and end <= e) or (start < s and e <= end)
+            disjoint = end < s or e < start
+            if not nested and not disjoint:
+                return line
+        return None
+
+    def _claim(self, block: cst.CSTNode, start: int, end: int) -> None:
+        body = list(block.body)  # type: ignore[attr-defined]
+        self._claimed.setdefault(id(block), []).append((start, end, self.line_of(body[start])))
+
+
+# ---------------------------------------------------------------------------------------------
+# transformer
+
+
+class WithRewriteTransformer(BaseTransformer[WithPlan]):
+    """Rebuilds each planned block; the detector guaranteed plans in one block nest or are
+    disjoint, so the rewrite is a simple recursion over statement ranges."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._by_block: Dict[int, List[WithPlan]] = {}
+        self._inline_calls: Dict[int, WithPlan] = {}
+        for plan in self.plans.values():
+            self._by_block.setdefault(id(plan.block), []).append(plan)
+            if not plan.assigned and plan.call is not None:
+                self._inline_calls[id(plan.call)] = plan
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        plan = self._inline_calls.get(id(original_node))
+        if plan is None:
+            return updated_node
+        return cst.Name(plan.name, lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        plans = self._by_block.get(id(original_node))
+        if not plans:
+            return updated_node
+        return updated_node.with_changes(body=self._rewrite(list(original_node.body), list(updated_node.body), plans, 0))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        plans = self._by_block.get(id(original_node))
+        if not plans:
+            return updated_node
+        return updated_node.with_changes(body=self._rewrite(list(original_node.body), list(updated_node.body), plans, 0))
+
+    def _rewrite(
+        self,
+        original: List[cst.BaseStatement],
+        updated: List[cst.BaseStatement],
+        plans: List[WithPlan],
+        offset: int,
+    ) -> List[cst.BaseStatement]:
+        """``original``/``updated`` are body[offset:offset+len]; plans carry absolute indices."""
+        result: List[cst.BaseStatement] = []
+        i = 0
+        while i < len(updated):
+            absolute = offset + i
+            starting = [p for p in plans if p.start == absolute]
+            outer = max(starting, key=lambda p: p.end, default=None)
+            if outer is None:
+                result.append(updated[i])
+                i += 1
+                continue
+            same_statement = (
+                [p for p in starting if p is not outer and p.end == outer.end and not p.assigned]
+                if outer.start == outer.end
+                else []
+            )
+            inner_plans = [p for p in plans if p is not outer and p not in same_statement and outer.start <= p.start and p.end <= outer.end]
+            if outer.assigned:
+                header_stmt = updated[i]
+                inner_range_start = i + 1
+            else:
+                header_stmt = None
+                inner_range_start = i
+            inner_end = outer.end - offset
+            inner_original = original[inner_range_start : inner_end + 1]
+            inner_updated = updated[inner_range_start : inner_end + 1]
+            body = self._rewrite(inner_original, inner_updated, [p for p in inner_plans if p.start >= offset + inner_range_start], offset + inner_range_start)
+            footer: List[cst.EmptyLine] = []
+            if outer.close_index is not None:
+                close_stmt = updated[outer.close_index - offset]
+                body = [s for s in body if s is not close_stmt]
+                footer = self._comments_of(close_stmt)
+            if not body:
+                body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+            items = []
+            if outer.assigned:
+                assert isinstance(header_stmt, cst.SimpleStatementLine)
+                assign = header_stmt.body[0]
+                assert isinstance(assign, cst.Assign)
+                items.append(cst.WithItem(item=assign.value, asname=cst.AsName(name=cst.Name(outer.name))))
+                leading = list(header_stmt.leading_lines)
+                header = header_stmt.trailing_whitespace
+            else:
+                for plan in [outer, *same_statement]:
+                    assert plan.call is not None
+                    items.append(cst.WithItem(item=plan.call, asname=cst.AsName(name=cst.Name(plan.name))))
+                first = body[0]
+                leading = list(getattr(first, "leading_lines", ()))
+                body[0] = first.with_changes(leading_lines=[]) if leading else first
+                header = cst.TrailingWhitespace()
+            items = [
+                item.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if n < len(items) - 1 else item
+                for n, item in enumerate(items)
+            ]
+            result.append(
+                cst.With(
+                    items=items,
+                    body=cst.IndentedBlock(body=body, header=header, footer=footer),
+                    leading_lines=leading,
+                )
+            )
+            i = inner_end + 1
+        return result
+
+    @staticmethod
+    def _comments_of(statement: cst.BaseStatement) -> List[cst.EmptyLine]:
+        lines = [line for line in getattr(statement, "leading_lines", ()) if line.comment is not None]
+        trailing = getattr(statement, "trailing_whitespace", None)
+        if trailing is not None and trailing.comment is not None:
+            lines.append(cst.EmptyLine(comment=trailing.comment))
+        return lines

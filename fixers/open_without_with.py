@@ -1,0 +1,113 @@
+"""## What it does
+Finds files opened with `open()` whose handle is not managed by a with-block: `f = open(p)` ...
+`f.close()`, `data = open(p).read()`, `json.load(open(p))`, `for line in open(p):`.
+
+## Why is this bad?
+The handle is closed only by an explicit `close()` that an exception skips, or by the garbage
+collector, whenever it runs (never, on some interpreters, while a reference cycle holds it). A
+long-running service leaks one file descriptor per failure until `open()` raises
+`OSError: [Errno 24] Too many open files`.
+
+## Example
+```python
+def load(path):
+    f = open(path)
+    data = f.read()
+    f.close()
+    return data
+```
+
+## Use instead
+```python
+def load(path):
+    with open(path) as f:
+        data = f.read()
+    return data
+```
+
+## Fix safety
+Safe when every use of the handle is in the same block, after the open, and the handle does not
+escape: the statements from the open to the last use (or the `close()`) move into the with-block
+and the `close()` goes away. Unsafe when the handle is passed to a function memfix cannot see
+(it may keep it), when wrapping would move the open ahead of another call in the same statement,
+or in a class body (the new name becomes a class attribute).
+
+## Fix availability
+No fix when the handle escapes: stored on `self`, in a container or under another name, captured by
+a nested function, re-bound, used outside its block, or opened conditionally or per iteration.
+Not reported at all: factories (the handle is returned or yielded), handles closed in `finally:`,
+and handles given to `with`, `contextlib.closing` or `ExitStack.enter_context`.
+
+## References
+- [Reading and writing files](https://docs.python.org/3/tutorial/inputoutput.html#reading-and-writing-files)
+- ruff SIM115, pylint R1732 consider-using-with (detection only)
+"""
+
+from __future__ import annotations
+
+import ast
+
+from memfix.fixer import Fixer, Invalid, Rule, Valid
+from memfix.fixers._with_rewrite import WithRewriteDetector, WithRewriteTransformer
+from memfix.model import Safety
+
+RULE = Rule(
+    code="MF301",
+    name="open-without-with",
+    summary="open() whose handle is not managed by a with-block",
+    fix_title="Wrap the uses of the handle in a with-block",
+)
+
+EXAMPLES = (
+    Invalid(
+        "def load(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n",
+        fixed="def load(path):\n    with open(path) as f:\n        data = f.read()\n    return data\n",
+        safety=Safety.SAFE,
+    ),
+    Invalid(
+        "import json\n\ndef config(path):\n    return json.load(open(path))\n",
+        fixed="import json\n\ndef config(path):\n    with open(path) as f:\n        return json.load(f)\n",
+        safety=Safety.SAFE,
+    ),
+    Invalid(
+        "class Log:\n    def __init__(self, path):\n        self.out = open(path, 'a')\n",
+    ),
+    Valid("def load(path):\n    with open(path) as f:\n        return f.read()\n"),
+    Valid("def opener(path):\n    f = open(path)\n    return f\n"),
+)
+
+
+class Detector(WithRewriteDetector):
+    OPENERS = frozenset({"builtins.open"})
+
+
+class Transformer(WithRewriteTransformer):
+    pass
+
+
+def _ast_filter(tree: ast.Module) -> bool:
+    """Some `open(...)` call that is not directly a with-item."""
+    managed = {
+        id(item.context_expr)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.With, ast.AsyncWith))
+        for item in node.items
+    }
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "open"
+        and id(node) not in managed
+        for node in ast.walk(tree)
+    )
+
+
+FIXER = Fixer(
+    rule=RULE,
+    doc=__doc__ or "",
+    examples=EXAMPLES,
+    detector=Detector,
+    transformer=Transformer,
+    needles=(b"open",),
+    ast_filter=_ast_filter,
+)
