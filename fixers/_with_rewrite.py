@@ -199,6 +199,20 @@ class WithRewriteDetector(BaseDetector):
                 return None, None
             current = parent
 
+    def statement_of(self, node: cst.CSTNode, block: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The statement of ``block.body`` that holds ``node`` (at any depth), or None when
+        ``node`` is elsewhere or behind a function, class or lambda boundary."""
+        current = node
+        while True:
+            parent = self.parent(current)
+            if parent is None:
+                return None
+            if parent is block:
+                return current
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                return None
+            current = parent
+
     def ancestors(self, node: cst.CSTNode, stop: Optional[cst.CSTNode] = None) -> List[cst.CSTNode]:
         chain: List[cst.CSTNode] = []
         current = self.parent(node)
@@ -321,8 +335,8 @@ class WithRewriteDetector(BaseDetector):
             if self._escapes_by_return(use):
                 verdict.skip = True
                 break
-            used_in, used_block = self.statement_in_block(use)
-            if used_block is not block or used_in is None:
+            used_in = self.statement_of(use, block)
+            if used_in is None:
                 verdict.refuse(f"used outside the block of the open at line {self.line_of(use)}")
                 continue
             index = body.index(used_in)
@@ -380,7 +394,7 @@ class WithRewriteDetector(BaseDetector):
             if isinstance(ancestor, (cst.Lambda, cst.GeneratorExp)):
                 verdict.refuse("the call runs lazily inside a lambda or generator expression")
             elif isinstance(ancestor, (cst.ListComp, cst.SetComp, cst.DictComp)):
-                if not (isinstance(previous, cst.CompFor) and previous is ancestor.for_in and previous.inner_for_in is None or previous is ancestor.for_in):
+                if previous is not ancestor.for_in:
                     verdict.refuse("the call runs once per item of a comprehension")
             elif isinstance(ancestor, cst.CompFor):
                 if previous is not ancestor.iter:
@@ -552,6 +566,15 @@ class WithRewriteDetector(BaseDetector):
             def visit_Assign(self, node: cst.Assign) -> Optional[bool]:
                 node.value.visit(self)  # targets are evaluated after the value
                 return False
+
+            def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
+                return False  # its body does not run here
+
+            def _comprehension(self, node: cst.CSTNode) -> Optional[bool]:
+                node.for_in.iter.visit(self)  # type: ignore[attr-defined]  # runs first; the rest after
+                return False
+
+            visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
         header.visit(_Calls())
         return self._call_text(found[0].func) + "()" if found else None
