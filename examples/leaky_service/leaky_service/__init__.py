@@ -1,0 +1,1 @@
+"""A toy monitoring service with the memory leaks of the seed audits."""
