@@ -25,3 +25,7 @@ test: install
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .memfix_cache
+
+.PHONY: docs
+docs: install
+	$(BIN)/python -m memfix.cli.docs docs/rules
