@@ -47,8 +47,15 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _runner() -> CliRunner:
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
+    except TypeError:
+        return CliRunner()  # click >= 8.2 always keeps them apart
+
+
 def invoke(args, cwd: Path):
-    runner = CliRunner()
+    runner = _runner()
     old = os.getcwd()
     os.chdir(cwd)
     try:
