@@ -133,7 +133,7 @@ class WithRewriteDetector(BaseDetector):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._module_names: Optional[Set[str]] = None
         self._introduced: Dict[int, Set[str]] = {}
-        self._claimed: Dict[int, List[Tuple[int, int, int]]] = {}  # id(block) -> [(start, end, line)]
+        self._claimed: Dict[int, List[Tuple[int, int, int, bool]]] = {}  # id(block) -> [(start, end, line, inline)]
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -440,11 +440,11 @@ class WithRewriteDetector(BaseDetector):
         name = self.fresh_name(scope)
         body = list(block.body)  # type: ignore[attr-defined]
         index = body.index(statement)
-        crossing = self._crossing(block, index, index)
+        crossing = self._crossing(block, index, index, inline=True)
         if crossing is not None:
             self._report(call, symbol_name, label, None, f"it overlaps the with-block planned at line {crossing}")
             return
-        self._claim(block, index, index)
+        self._claim(block, index, index, inline=True)
         line = self.line_of(statement)
         plan = WithPlan(
             safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
@@ -586,17 +586,19 @@ class WithRewriteDetector(BaseDetector):
 
     # -- overlap between plans in one block ---------------------------------------------------
 
-    def _crossing(self, block: cst.CSTNode, start: int, end: int) -> Optional[int]:
-        for s, e, line in self._claimed.get(id(block), []):
+    def _crossing(self, block: cst.CSTNode, start: int, end: int, inline: bool = False) -> Optional[int]:
+        for s, e, line, other_inline in self._claimed.get(id(block), []):
+            if inline and other_inline and (s, e) == (start, end):
+                continue  # several inline opens in one statement share one with-statement
             nested = (s < start and end <= e) or (start < s and e <= end)
             disjoint = end < s or e < start
             if not nested and not disjoint:
                 return line
         return None
 
-    def _claim(self, block: cst.CSTNode, start: int, end: int) -> None:
+    def _claim(self, block: cst.CSTNode, start: int, end: int, inline: bool = False) -> None:
         body = list(block.body)  # type: ignore[attr-defined]
-        self._claimed.setdefault(id(block), []).append((start, end, self.line_of(body[start])))
+        self._claimed.setdefault(id(block), []).append((start, end, self.line_of(body[start]), inline))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -626,7 +628,8 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         plans = self._by_block.get(id(original_node))
         if not plans:
             return updated_node
-        return updated_node.with_changes(body=self._rewrite(list(original_node.body), list(updated_node.body), plans, 0))
+        rewritten = self._rewrite(list(original_node.body), list(updated_node.body), plans, 0, updated_node.indent)
+        return updated_node.with_changes(body=rewritten)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         plans = self._by_block.get(id(original_node))
@@ -640,6 +643,7 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         updated: List[cst.BaseStatement],
         plans: List[WithPlan],
         offset: int,
+        indent: Optional[str] = None,
     ) -> List[cst.BaseStatement]:
         """``original``/``updated`` are body[offset:offset+len]; plans carry absolute indices."""
         result: List[cst.BaseStatement] = []
@@ -667,7 +671,13 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
             inner_end = outer.end - offset
             inner_original = original[inner_range_start : inner_end + 1]
             inner_updated = updated[inner_range_start : inner_end + 1]
-            body = self._rewrite(inner_original, inner_updated, [p for p in inner_plans if p.start >= offset + inner_range_start], offset + inner_range_start)
+            body = self._rewrite(
+                inner_original,
+                inner_updated,
+                [p for p in inner_plans if p.start >= offset + inner_range_start],
+                offset + inner_range_start,
+                indent,
+            )
             footer: List[cst.EmptyLine] = []
             if outer.close_index is not None:
                 close_stmt = updated[outer.close_index - offset]
@@ -698,7 +708,8 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
             result.append(
                 cst.With(
                     items=items,
-                    body=cst.IndentedBlock(body=body, header=header, footer=footer),
+                    # the new level indents like the block it sits in (tabs stay tabs)
+                    body=cst.IndentedBlock(body=body, header=header, footer=footer, indent=indent),
                     leading_lines=leading,
                 )
             )
