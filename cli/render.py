@@ -91,8 +91,10 @@ def report_json(report: RunReport) -> Dict[str, Any]:
         "findings": [f.to_json() for f in report.findings],
         "errors": [e.to_json() for e in report.all_errors],
         "summary": report.summary().to_json(),
+        # verify guards what --apply writes; a dry run's diffs were verified too, but the
+        # contract reports the verify step for apply runs only
         "verify": None
-        if not verified
+        if not verified or report.mode is not Mode.APPLY
         else {"ok": all(v.ok for v in verified), "remaining": verify_remaining, "new": verify_new},
     }
 
