@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from memfix.fixer import Fixer
-from memfix.fixers import open_without_with
+from memfix.fixers import open_without_with, resource_without_with
 
 FIXERS: Tuple[Fixer, ...] = (
     open_without_with.FIXER,
+    resource_without_with.FIXER,
 )
 
 

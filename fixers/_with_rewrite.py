@@ -103,6 +103,8 @@ class OpenerSpec:
     exit_closes: bool = True
     detached: Optional[FrozenSet[str]] = None
     no_fix: str = ""
+    #: names tried first for the with-target of an inline call ("conn", "sock")
+    names: Tuple[str, ...] = ()
 
     @property
     def released_by(self) -> FrozenSet[str]:
@@ -212,12 +214,12 @@ class WithRewriteDetector(BaseDetector):
             self._module_names = names
         return self._module_names
 
-    def fresh_name(self, scope: object) -> str:
+    def fresh_name(self, scope: object, preferred: Tuple[str, ...] = ()) -> str:
         """A name used nowhere in the module (so it shadows nothing, in any scope), nor already
         introduced by another rewrite in the same scope."""
         introduced = self._introduced.setdefault(id(scope), set())
         taken = self.module_names()
-        candidates = ("f", "fh", "handle", "file_handle", "resource")
+        candidates = (*preferred, "f", "fh", "handle", "file_handle", "resource")
         extra = (f"handle{n}" for n in range(1, 10_000))
         for candidate in (*candidates, *extra):
             if candidate not in taken and candidate not in introduced:
@@ -556,7 +558,7 @@ class WithRewriteDetector(BaseDetector):
         scope = self.get_metadata(ScopeProvider, call, None)
         if isinstance(scope, ClassScope):
             verdict.doubt("the with-block would add a class attribute")
-        name = self.fresh_name(scope)
+        name = self.fresh_name(scope, spec.names)
         body = list(block.body)  # type: ignore[attr-defined]
         index = body.index(statement)
         crossing = self._crossing(block, index, index)
