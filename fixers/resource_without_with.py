@@ -122,7 +122,9 @@ EXAMPLES = (
     Valid("def connect(path):\n    return path\n\ndef use():\n    db = connect('x')\n    print(db)\n"),
 )
 
-#: file-object methods and attributes whose results are plain data
+#: file-object methods and attributes whose results are plain data. Sets below include them too,
+#: for the file objects their resources hand out (`sock.makefile()`, `zf.open(n)`, `proc.stdout`):
+#: the stream itself stays tracked, what it reads is data
 _FILE: FrozenSet[str] = frozenset(
     {
         "read", "read1", "readline", "readlines", "readinto", "readinto1", "write", "writelines",
@@ -139,7 +141,7 @@ _SQLITE = frozenset(
         "create_collation", "set_trace_callback", "interrupt",
     }
 )  # fmt: skip
-_SOCKET = frozenset(
+_SOCKET = _FILE | frozenset(
     {
         "send", "sendall", "sendto", "recv", "recvfrom", "recv_into", "recvfrom_into", "connect",
         "connect_ex", "bind", "listen", "accept", "setsockopt", "getsockopt", "settimeout",
@@ -147,19 +149,17 @@ _SOCKET = frozenset(
         "family", "type", "proto", "close",
     }
 )  # fmt: skip
-_ZIP = frozenset(
+_ZIP = _FILE | frozenset(
     {
         "read", "namelist", "infolist", "getinfo", "extract", "extractall", "write", "writestr",
         "testzip", "printdir", "setpassword", "comment", "filename", "mkdir", "close",
     }
 )  # fmt: skip
-_TAR = frozenset(
+_TAR = _FILE | frozenset(
     {"getmembers", "getnames", "getmember", "extract", "extractall", "add", "addfile", "list", "next", "name", "close"}
 )
 _RESPONSE = _FILE | {"status", "getcode", "geturl", "url", "info", "headers", "getheader", "getheaders", "reason", "code", "msg"}
-_PROCESS = frozenset(
-    {"wait", "communicate", "poll", "returncode", "pid", "args", "kill", "terminate", "send_signal", "read", "readline", "readlines", "write"}
-)
+_PROCESS = _FILE | frozenset({"wait", "communicate", "poll", "returncode", "pid", "args", "kill", "terminate", "send_signal"})
 _WAITS = frozenset({"wait", "communicate"})
 
 _TEMPDIR_NO_FIX = (
@@ -240,6 +240,12 @@ class Detector(WithRewriteDetector):
         first = body[start + 1] if start + 1 < len(body) else None
         if first is not None and _is_immediate_wait(first, name):
             return
+        if first is not None and _is_immediate_wait(first, name, timeout_ok=True):
+            verdict.doubt(
+                f"`{name}.{_method(waits[0])}()` at line {self.line_of(waits[0])} can time out, and Popen's with-block "
+                "would then wait for the process without a timeout, where the original code leaves it running"
+            )
+            return
         verdict.doubt(
             f"an exception before `{name}.{_method(waits[0])}()` at line {self.line_of(waits[0])} would now wait for "
             "the process to exit (Popen's with-block waits), where the original code leaves it running"
@@ -294,8 +300,9 @@ def _calls_on(statement: cst.CSTNode, name: str, methods: FrozenSet[str]) -> Lis
     return found
 
 
-def _plain_wait(call: cst.Call) -> bool:
-    """``wait()`` / ``communicate(data)`` that cannot time out and runs nothing else first."""
+def _plain_wait(call: cst.Call, timeout_ok: bool = False) -> bool:
+    """``wait()`` / ``communicate(data)`` that cannot time out (unless ``timeout_ok``) and runs
+    no other call first."""
 
     class _HasCall(cst.CSTVisitor):
         seen = False
@@ -303,19 +310,20 @@ def _plain_wait(call: cst.Call) -> bool:
         def visit_Call(self, node: cst.Call) -> None:
             self.seen = True
 
-    if any(arg.keyword is not None and arg.keyword.value == "timeout" for arg in call.args):
-        return False
-    if _method(call) == "wait" and call.args:
-        return False  # wait(timeout) positionally
-    if _method(call) == "communicate" and len([a for a in call.args if a.keyword is None]) > 1:
-        return False  # communicate(input, timeout)
+    if not timeout_ok:
+        if any(arg.keyword is not None and arg.keyword.value == "timeout" for arg in call.args):
+            return False
+        if _method(call) == "wait" and call.args:
+            return False  # wait(timeout) positionally
+        if _method(call) == "communicate" and len([a for a in call.args if a.keyword is None]) > 1:
+            return False  # communicate(input, timeout)
     probe = _HasCall()
     for arg in call.args:
         arg.value.visit(probe)
     return not probe.seen
 
 
-def _is_immediate_wait(statement: cst.CSTNode, name: str) -> bool:
+def _is_immediate_wait(statement: cst.CSTNode, name: str, timeout_ok: bool = False) -> bool:
     """``name.wait()`` / ``out, err = name.communicate(...)`` as the whole statement."""
     if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
         return False
@@ -329,7 +337,7 @@ def _is_immediate_wait(statement: cst.CSTNode, name: str) -> bool:
         and isinstance(value.func.value, cst.Name)
         and value.func.value.value == name
         and value.func.attr.value in _WAITS
-        and _plain_wait(value)
+        and _plain_wait(value, timeout_ok)
     )
 
 
