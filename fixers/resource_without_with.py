@@ -357,24 +357,32 @@ _ATTRS = frozenset(
 
 
 def _ast_filter(tree: ast.Module) -> bool:
-    """One of the modules is imported, and some call names one of the openers (as an attribute,
-    or as a name imported from those modules)."""
-    imported = False
+    """Some call names an opener through an import of its module: `alias.attr(...)` on an imported
+    module, a name imported from one (`db(...)`), or `.open()` on a path built by such a call."""
+    modules: Set[str] = set()
     names: Set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            imported = imported or any(alias.name.split(".")[0] in _MODULES for alias in node.names)
+            for alias in node.names:
+                if alias.name.split(".")[0] in _MODULES:
+                    modules.add(alias.asname or alias.name.split(".")[0])
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in _MODULES:
-            imported = True
             names.update(alias.asname or alias.name for alias in node.names)
-    if not imported:
+    if not modules and not names:
         return False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in _ATTRS:
-                return True
-            if isinstance(func, ast.Name) and func.id in names:
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in names:
+            return True
+        if isinstance(func, ast.Attribute) and func.attr in _ATTRS:
+            root = func.value
+            if isinstance(root, ast.Call) and func.attr == "open":
+                root = root.func  # Path(p).open()
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and (root.id in modules or root.id in names):
                 return True
     return False
 
