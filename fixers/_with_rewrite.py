@@ -687,6 +687,16 @@ class WithRewriteDetector(BaseDetector):
                 return self._attached_flow(outer, verdict, spec, depth)
         if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.While, cst.UnaryOperation)):
             return []
+        if isinstance(parent, cst.AssignTarget) or (
+            isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is value
+        ):
+            return []  # `conn.row_factory = ...` writes to the resource; nothing flows out
+        if isinstance(parent, cst.IfExp):
+            if parent.test is value:
+                return []
+            return self._attached_flow(parent, verdict, spec, depth)
+        if isinstance(parent, cst.BooleanOperation):
+            return self._attached_flow(parent, verdict, spec, depth)
         if isinstance(parent, (cst.Element, cst.FormattedStringExpression)):
             holder = self.parent(parent)
             if holder is not None:
