@@ -105,10 +105,23 @@ class OpenerSpec:
     no_fix: str = ""
     #: names tried first for the with-target of an inline call ("conn", "sock")
     names: Tuple[str, ...] = ()
+    #: what the object's own with-block does instead of closing (when ``exit_closes`` is False)
+    exit_note: str = ""
 
     @property
     def released_by(self) -> FrozenSet[str]:
         return self.close_methods if self.release_methods is None else self.release_methods
+
+
+@dataclass(frozen=True)
+class NestClosingPlan(FixPlan):
+    """``with opener() as name:`` -> ``with closing(opener()) as name, name:``: the object's own
+    with-block still runs (a sqlite3 commit), then ``closing`` closes it."""
+
+    item: Optional[cst.WithItem] = None
+    name: str = ""
+    wrapper: str = ""
+    wrapper_import: Optional[Tuple[str, Optional[str]]] = None
 
 
 @dataclass(frozen=True)
@@ -339,17 +352,78 @@ class WithRewriteDetector(BaseDetector):
         self.report(call, symbol=symbol, message=message, plan=plan, no_fix_reason=no_fix)
 
     def _report_unclosing_with(self, call: cst.Call, item: cst.WithItem, spec: OpenerSpec) -> None:
-        name = item.asname.name.value if item.asname is not None and isinstance(item.asname.name, cst.Name) else "<with>"
-        shown = name if name != "<with>" else "h"
-        self.report(
-            call,
-            symbol=f"{self.scope_name(call)}.{name}",
-            message=f"`with {spec.label}` commits or rolls back at the end of the block but does not close the connection",
-            no_fix_reason=(
-                f"nest it as `with contextlib.closing({self._call_text(call)}) as {shown}, {shown}:` "
-                "once every use is inside the block"
+        """``with sqlite3.connect(p) as conn:``: the block ends a transaction, not the connection.
+        Nesting ``closing`` is safe when every use of ``conn`` (and of what it hands out) is
+        inside the block, where the connection is open in both versions."""
+        asname = item.asname.name if item.asname is not None else None
+        name = asname.value if isinstance(asname, cst.Name) else "<with>"
+        message = f"`with {spec.label}` does not close it" + (f": {spec.exit_note}" if spec.exit_note else "")
+        symbol = f"{self.scope_name(call)}.{name}"
+        statement = self.parent(item)
+        if (item.asname is not None and not isinstance(asname, cst.Name)) or not isinstance(statement, cst.With):
+            shown = self._call_text(call)
+            self.report(
+                call,
+                symbol=symbol,
+                message=message,
+                no_fix_reason=f"nest it by hand: `with contextlib.closing({shown}) as conn, conn:`",
+            )
+            return
+        verdict = _Verdict()
+        scope = self.get_metadata(ScopeProvider, asname if asname is not None else call, None)
+        if asname is None:
+            name = self.fresh_name(scope, spec.names)  # nothing refers to it: always inside the block
+            binding = None
+        else:
+            assignments = scope.assignments[name] if scope is not None else set()
+            binding = next(iter(assignments)) if len(assignments) == 1 else None
+        if asname is None:
+            pass
+        elif not isinstance(binding, Assignment) or binding.node is not asname:
+            verdict.refuse(f"`{name}` is bound more than once")
+        else:
+            for access in binding.references:
+                use = access.node
+                line = self.line_of(use)
+                if access.scope is not scope and not isinstance(access.scope, ComprehensionScope):
+                    verdict.refuse(f"captured by a nested function or class at line {line}")
+                    continue
+                if not self._within(use, statement.body):
+                    verdict.refuse(f"used after the with-block at line {line}")
+                    continue
+                if self._escapes_by_return(use):
+                    verdict.refuse(f"returned at line {line}; the caller would get a closed connection")
+                    continue
+                used_in, _ = self.statement_in_block(use)
+                self._classify_handle_use(use, used_in or statement, verdict, spec)
+                parent = self.parent(use)
+                if spec.detached is not None and isinstance(parent, cst.Attribute) and parent.value is use:
+                    for dependent in self._result_flow(use, verdict, spec, 0):
+                        if not self._within(dependent, statement.body):
+                            verdict.refuse(
+                                f"`{self._call_text(dependent)}` at line {self.line_of(dependent)} depends on "
+                                f"`{name}` and is used after the with-block"
+                            )
+        wrapper, wrapper_import = self._wrapper(spec, call, verdict)
+        if verdict.no_fix is not None:
+            self.report(call, symbol=symbol, message=message, no_fix_reason=verdict.no_fix)
+            return
+        item_text = f"{wrapper}({self._call_text(call)}) as {name}, {name}"
+        plan = NestClosingPlan(
+            safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
+            description=f"nest it: `with {item_text}:`",
+            reason=verdict.unsafe
+            or (
+                f"every use of `{name}` is inside the with-block at line {self.line_of(statement)}"
+                if asname is not None
+                else "the connection has no name, so nothing uses it after the block"
             ),
+            item=item,
+            name=name,
+            wrapper=wrapper,
+            wrapper_import=wrapper_import,
         )
+        self.report(call, symbol=symbol, message=message, plan=plan)
 
     def closing_name(self, call: cst.Call) -> Optional[Tuple[str, Optional[Tuple[str, Optional[str]]]]]:
         """How to spell ``contextlib.closing`` at ``call``: an existing ``closing`` or
@@ -871,7 +945,11 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._by_block: Dict[int, List[WithPlan]] = {}
         self._inline_calls: Dict[int, WithPlan] = {}
+        self._nested: Dict[int, NestClosingPlan] = {}
         for plan in self.plans.values():
+            if isinstance(plan, NestClosingPlan):
+                self._nested[id(plan.item)] = plan
+                continue
             self._by_block.setdefault(id(plan.block), []).append(plan)
             if not plan.assigned and plan.call is not None:
                 self._inline_calls[id(plan.call)] = plan
@@ -881,6 +959,26 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         if plan is None:
             return updated_node
         return cst.Name(plan.name, lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
+        if not any(id(item) in self._nested for item in original_node.items):
+            return updated_node
+        items: List[cst.WithItem] = []
+        for original, updated in zip(original_node.items, updated_node.items):
+            plan = self._nested.get(id(original))
+            if plan is None:
+                items.append(updated)
+                continue
+            wrapped = WithPlan(safety=plan.safety, description="", wrapper=plan.wrapper, wrapper_import=plan.wrapper_import)
+            items.append(
+                updated.with_changes(
+                    item=self._wrapped(updated.item, wrapped),
+                    asname=cst.AsName(name=cst.Name(plan.name)),
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                )
+            )
+            items.append(cst.WithItem(item=cst.Name(plan.name), comma=updated.comma))
+        return updated_node.with_changes(items=items)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         plans = self._by_block.get(id(original_node))

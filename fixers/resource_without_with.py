@@ -6,7 +6,8 @@ Finds closeables other than `open()` that are not managed by a with-block: `sqli
 and `pathlib.Path(...).open()`. Calls are recognised by what their name resolves to through the
 module's imports (`from sqlite3 import connect as db`, `import tempfile as tf`), never by
 spelling: a function of your own called `connect` is not flagged. Also reports
-`with sqlite3.connect(...) as conn:`, whose with-block does not close the connection.
+`with sqlite3.connect(...) as conn:`, whose with-block commits or rolls back but does not close
+the connection.
 
 ## Why is this bad?
 Each of these holds a file descriptor (a database file, a socket, a temporary file, a pipe) that
@@ -49,7 +50,10 @@ with two additions, because these objects hand out values that stay tied to the 
 - `sqlite3.Connection`'s own `__exit__` commits or rolls back but does not close, so the with-item
   is wrapped in `contextlib.closing(...)` (adding `import contextlib`, or reusing an existing
   `closing`/`contextlib` import). Closing does not commit: it does exactly what the dropped
-  `conn.close()` did, or what the garbage collector would have done later.
+  `conn.close()` did, or what the garbage collector would have done later. An existing
+  `with sqlite3.connect(p) as conn:` becomes `with contextlib.closing(sqlite3.connect(p)) as conn,
+  conn:` — the connection's own block still commits or rolls back first, then it is closed —
+  safe when every use of `conn`, and of the cursors it hands out, is inside the block.
 
 Per kind of object:
 - `subprocess.Popen.__exit__` closes the pipes and then **waits for the process**. A `Popen` that
@@ -71,8 +75,8 @@ Per kind of object:
 ## Fix availability
 No fix when the handle escapes (stored on `self`, in a container or under another name, captured
 by a nested function, re-bound, used outside its block), when a dependent value escapes, for
-`TemporaryDirectory`, for a `Popen` that is never waited for, and for `with sqlite3.connect(...)`
-(nest it by hand as `with contextlib.closing(sqlite3.connect(p)) as conn, conn:`). Not reported at
+`TemporaryDirectory`, for a `Popen` that is never waited for, and for a `with sqlite3.connect(...)`
+whose connection or cursors are used after the block. Not reported at
 all: factories (the handle is returned or yielded), handles released in `finally:` (`close()`,
 `cleanup()`, or `wait()`/`communicate()`/`kill()`/`terminate()` for a process), and handles given
 to `with`, `contextlib.closing` or `ExitStack.enter_context`.
@@ -173,7 +177,13 @@ def _spec(label: str, detached: FrozenSet[str], names: tuple = (), **kwargs: obj
 
 
 SPECS: Dict[str, OpenerSpec] = {
-    "sqlite3.connect": _spec("sqlite3.connect()", _SQLITE, ("conn", "db"), exit_closes=False),
+    "sqlite3.connect": _spec(
+        "sqlite3.connect()",
+        _SQLITE,
+        ("conn", "db"),
+        exit_closes=False,
+        exit_note="a connection's with-block only commits or rolls back",
+    ),
     "socket.socket": _spec("socket.socket()", _SOCKET, ("sock",)),
     "socket.create_connection": _spec("socket.create_connection()", _SOCKET, ("sock",)),
     "tempfile.NamedTemporaryFile": _spec("tempfile.NamedTemporaryFile()", _FILE, ("tmp",)),

@@ -1,7 +1,8 @@
 """MF302's rewrite, measured: the original leaks a file descriptor on its exception path, the
 fixed code does not.
 
-The fixture's functions open a sqlite3 connection / a socket and then fail. The caller keeps each
+The fixture's functions open a sqlite3 connection (assigned, or as a with-item, whose block only
+rolls back) or a socket, and then fail. The caller keeps each
 exception, as an error log or a retry queue does; the traceback keeps the failing frame and with
 it the open resource. With the garbage collector disabled (as in a process whose cycles are not
 collected in time), every failure of the original holds one more descriptor; the with-block closes
@@ -89,6 +90,15 @@ def test_sqlite_connection_leaks_before_and_not_after(tmp_path, gc_disabled, mod
     query = "select id from missing_table"
     assert _descriptors_held(lambda: before.first_value(db, query), sqlite3.OperationalError) >= ROUNDS
     assert _descriptors_held(lambda: after.first_value(db, query), sqlite3.OperationalError) == 0
+
+
+def test_sqlite_with_block_leaks_before_and_not_after(tmp_path, gc_disabled, modules):
+    """`with sqlite3.connect(p) as conn:` rolls back on the error but keeps the connection open."""
+    before, after = modules
+    db = str(tmp_path / "jobs.db")
+    sqlite3.connect(db).close()
+    assert _descriptors_held(lambda: before.purge(db, "missing_table"), sqlite3.OperationalError) >= ROUNDS
+    assert _descriptors_held(lambda: after.purge(db, "missing_table"), sqlite3.OperationalError) == 0
 
 
 def test_socket_leaks_before_and_not_after(tmp_path, gc_disabled, modules):
