@@ -10,9 +10,13 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from memfix.fixer import Fixer
 from memfix.fixers import open_without_with
+from memfix.fixers import resource_without_with
+from memfix.fixers import unbounded_queue
 
 FIXERS: Tuple[Fixer, ...] = (
     open_without_with.FIXER,
+    resource_without_with.FIXER,
+    unbounded_queue.FIXER,
 )
 
 

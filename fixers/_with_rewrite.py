@@ -83,6 +83,48 @@ MANAGING_METHODS: FrozenSet[str] = frozenset({"enter_context", "enter_async_cont
 
 
 @dataclass(frozen=True)
+class OpenerSpec:
+    """How one kind of closeable behaves; the defaults describe a file from ``open()`` (MF301).
+
+    ``close_methods``: an explicit ``h.<method>()`` statement the with-block replaces.
+    ``release_methods``: calls that already release the handle when made in a ``finally:``
+    (default: ``close_methods``). ``exit_closes``: False when the object's own ``__exit__`` does
+    not close it (``sqlite3.Connection`` commits or rolls back): the with-item is then wrapped in
+    ``contextlib.closing``, and a bare ``with`` on it is reported. ``detached``: None leaves the
+    results of the handle's methods and attributes untracked (a file's ``read()`` returns data);
+    otherwise the names whose results do not depend on the resource staying open, and any other
+    result (``conn.cursor()``, ``tmp.name``, ``proc.stdout``) is followed like the handle itself:
+    every use of it must fall inside the with-block too. ``no_fix``: reported, never rewritten.
+    """
+
+    label: str
+    close_methods: FrozenSet[str] = frozenset({"close"})
+    release_methods: Optional[FrozenSet[str]] = None
+    exit_closes: bool = True
+    detached: Optional[FrozenSet[str]] = None
+    no_fix: str = ""
+    #: names tried first for the with-target of an inline call ("conn", "sock")
+    names: Tuple[str, ...] = ()
+    #: what the object's own with-block does instead of closing (when ``exit_closes`` is False)
+    exit_note: str = ""
+
+    @property
+    def released_by(self) -> FrozenSet[str]:
+        return self.close_methods if self.release_methods is None else self.release_methods
+
+
+@dataclass(frozen=True)
+class NestClosingPlan(FixPlan):
+    """``with opener() as name:`` -> ``with closing(opener()) as name, name:``: the object's own
+    with-block still runs (a sqlite3 commit), then ``closing`` closes it."""
+
+    item: Optional[cst.WithItem] = None
+    name: str = ""
+    wrapper: str = ""
+    wrapper_import: Optional[Tuple[str, Optional[str]]] = None
+
+
+@dataclass(frozen=True)
 class WithPlan(FixPlan):
     """Wrap ``block.body[start..end]`` in ``with <call> as <name>:``.
 
@@ -97,6 +139,9 @@ class WithPlan(FixPlan):
     name: str = ""
     assigned: bool = False
     close_index: Optional[int] = None
+    #: dotted name the with-item is wrapped in ("contextlib.closing"), and the import it needs
+    wrapper: str = ""
+    wrapper_import: Optional[Tuple[str, Optional[str]]] = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,6 +173,18 @@ class WithRewriteDetector(BaseDetector):
     #: short label for messages ("open()", "sqlite3.connect()")
     def opener_label(self, call: cst.Call, qualified: str) -> str:
         return qualified.replace("builtins.", "") + "()"
+
+    def opener_spec(self, call: cst.Call, qualified: str) -> OpenerSpec:
+        """How the closeable ``qualified`` behaves; rules with several kinds override this."""
+        return OpenerSpec(label=self.opener_label(call, qualified))
+
+    def refine_assigned(
+        self, spec: OpenerSpec, call: cst.Call, name: str, block: cst.CSTNode, start: int, end: int, verdict: "_Verdict"
+    ) -> None:
+        """Rule-specific checks on a planned ``name = call`` rewrite of ``block.body[start..end]``."""
+
+    def refine_inline(self, spec: OpenerSpec, call: cst.Call, statement: cst.CSTNode, verdict: "_Verdict") -> None:
+        """Rule-specific checks on a planned rewrite of ``call`` used inline in ``statement``."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -170,12 +227,12 @@ class WithRewriteDetector(BaseDetector):
             self._module_names = names
         return self._module_names
 
-    def fresh_name(self, scope: object) -> str:
+    def fresh_name(self, scope: object, preferred: Tuple[str, ...] = ()) -> str:
         """A name used nowhere in the module (so it shadows nothing, in any scope), nor already
         introduced by another rewrite in the same scope."""
         introduced = self._introduced.setdefault(id(scope), set())
         taken = self.module_names()
-        candidates = ("f", "fh", "handle", "file_handle", "resource")
+        candidates = (*preferred, "f", "fh", "handle", "file_handle", "resource")
         extra = (f"handle{n}" for n in range(1, 10_000))
         for candidate in (*candidates, *extra):
             if candidate not in taken and candidate not in introduced:
@@ -241,16 +298,19 @@ class WithRewriteDetector(BaseDetector):
         qualified = self.opener_of(node)
         if qualified is None:
             return
-        label = self.opener_label(node, qualified)
+        spec = self.opener_spec(node, qualified)
+        label = spec.label
         parent = self.parent(node)
         chain = self.ancestors(node)
         if self._managed(node, chain) or self._escapes_by_return(node):
+            if not spec.exit_closes and isinstance(parent, cst.WithItem) and parent.item is node:
+                self._report_unclosing_with(node, parent, spec)
             return
         if (
             isinstance(parent, cst.Assign)
             and parent.value is node
         ):
-            self._assigned(node, parent, label)
+            self._assigned(node, parent, spec)
             return
         if isinstance(parent, cst.AnnAssign) and parent.value is node:
             if isinstance(parent.target, cst.Name):
@@ -258,7 +318,7 @@ class WithRewriteDetector(BaseDetector):
             else:
                 self._report(node, self._target_text(parent.target), label, None, self._stored_reason(parent.target))
             return
-        self._inline(node, label, chain)
+        self._inline(node, spec, chain)
 
     # -- shapes -------------------------------------------------------------------------------
 
@@ -291,7 +351,107 @@ class WithRewriteDetector(BaseDetector):
             message = f"`{label}` handle `{name}` is not managed by a with-block"
         self.report(call, symbol=symbol, message=message, plan=plan, no_fix_reason=no_fix)
 
-    def _assigned(self, call: cst.Call, assign: cst.Assign, label: str) -> None:
+    def _report_unclosing_with(self, call: cst.Call, item: cst.WithItem, spec: OpenerSpec) -> None:
+        """``with sqlite3.connect(p) as conn:``: the block ends a transaction, not the connection.
+        Nesting ``closing`` is safe when every use of ``conn`` (and of what it hands out) is
+        inside the block, where the connection is open in both versions."""
+        asname = item.asname.name if item.asname is not None else None
+        name = asname.value if isinstance(asname, cst.Name) else "<with>"
+        message = f"`with {spec.label}` does not close it" + (f": {spec.exit_note}" if spec.exit_note else "")
+        symbol = f"{self.scope_name(call)}.{name}"
+        statement = self.parent(item)
+        if (item.asname is not None and not isinstance(asname, cst.Name)) or not isinstance(statement, cst.With):
+            shown = self._call_text(call)
+            self.report(
+                call,
+                symbol=symbol,
+                message=message,
+                no_fix_reason=f"nest it by hand: `with contextlib.closing({shown}) as conn, conn:`",
+            )
+            return
+        verdict = _Verdict()
+        scope = self.get_metadata(ScopeProvider, asname if asname is not None else call, None)
+        if asname is None:
+            name = self.fresh_name(scope, spec.names)  # nothing refers to it: always inside the block
+            binding = None
+        else:
+            assignments = scope.assignments[name] if scope is not None else set()
+            binding = next(iter(assignments)) if len(assignments) == 1 else None
+        if asname is None:
+            pass
+        elif not isinstance(binding, Assignment) or binding.node is not asname:
+            verdict.refuse(f"`{name}` is bound more than once")
+        else:
+            for access in binding.references:
+                use = access.node
+                line = self.line_of(use)
+                if access.scope is not scope and not isinstance(access.scope, ComprehensionScope):
+                    verdict.refuse(f"captured by a nested function or class at line {line}")
+                    continue
+                if not self._within(use, statement.body):
+                    verdict.refuse(f"used after the with-block at line {line}")
+                    continue
+                if self._escapes_by_return(use):
+                    verdict.refuse(f"returned at line {line}; the caller would get a closed connection")
+                    continue
+                used_in, _ = self.statement_in_block(use)
+                self._classify_handle_use(use, used_in or statement, verdict, spec)
+                parent = self.parent(use)
+                if spec.detached is not None and isinstance(parent, cst.Attribute) and parent.value is use:
+                    for dependent in self._result_flow(use, verdict, spec, 0):
+                        if not self._within(dependent, statement.body):
+                            verdict.refuse(
+                                f"`{self._call_text(dependent)}` at line {self.line_of(dependent)} depends on "
+                                f"`{name}` and is used after the with-block"
+                            )
+        wrapper, wrapper_import = self._wrapper(spec, call, verdict)
+        if verdict.no_fix is not None:
+            self.report(call, symbol=symbol, message=message, no_fix_reason=verdict.no_fix)
+            return
+        item_text = f"{wrapper}({self._call_text(call)}) as {name}, {name}"
+        plan = NestClosingPlan(
+            safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
+            description=f"nest it: `with {item_text}:`",
+            reason=verdict.unsafe
+            or (
+                f"every use of `{name}` is inside the with-block at line {self.line_of(statement)}"
+                if asname is not None
+                else "the connection has no name, so nothing uses it after the block"
+            ),
+            item=item,
+            name=name,
+            wrapper=wrapper,
+            wrapper_import=wrapper_import,
+        )
+        self.report(call, symbol=symbol, message=message, plan=plan)
+
+    def closing_name(self, call: cst.Call) -> Optional[Tuple[str, Optional[Tuple[str, Optional[str]]]]]:
+        """How to spell ``contextlib.closing`` at ``call``: an existing ``closing`` or
+        ``contextlib`` binding that resolves there, else ``contextlib.closing`` plus an import;
+        None when ``contextlib`` already names something else in the module."""
+        scope = self.get_metadata(ScopeProvider, call, None)
+        if scope is None:
+            return None
+        if {q.name for q in scope.get_qualified_names_for("closing")} == {"contextlib.closing"}:
+            return "closing", None
+        names = {q.name for q in scope.get_qualified_names_for("contextlib")}
+        if names == {"contextlib"}:
+            return "contextlib.closing", ("contextlib", None)
+        if not names and "contextlib" not in self.module_names():
+            return "contextlib.closing", ("contextlib", None)
+        return None
+
+    def _wrapper(self, spec: OpenerSpec, call: cst.Call, verdict: "_Verdict") -> Tuple[str, Optional[Tuple[str, Optional[str]]]]:
+        if spec.exit_closes:
+            return "", None
+        found = self.closing_name(call)
+        if found is None:
+            verdict.refuse("`contextlib` names something else in this module, so `contextlib.closing` cannot be added")
+            return "", None
+        return found
+
+    def _assigned(self, call: cst.Call, assign: cst.Assign, spec: OpenerSpec) -> None:
+        label = spec.label
         if len(assign.targets) != 1:
             self._report(call, "handle", label, None, "chained assignment")
             return
@@ -324,12 +484,13 @@ class WithRewriteDetector(BaseDetector):
         end = start
         close_index: Optional[int] = None
         lines_used: List[int] = []
+        dependents: List[cst.CSTNode] = []
         for access in sorted(mine[0].references, key=lambda a: self.line_of(a.node)):
             use = access.node
             if access.scope is not scope and not isinstance(access.scope, ComprehensionScope):
                 verdict.refuse(f"captured by a nested function or class at line {self.line_of(use)}")
                 continue
-            if self._closed_in_finally(use):
+            if self._closed_in_finally(use, spec.released_by):
                 verdict.skip = True
                 break
             if self._escapes_by_return(use):
@@ -343,16 +504,32 @@ class WithRewriteDetector(BaseDetector):
             if index <= start:
                 verdict.refuse(f"used before the open at line {self.line_of(use)}")
                 continue
-            self._classify_use(use, used_in, verdict)
-            if self._is_close_statement(used_in, name):
+            dependents.extend(self._classify_use(use, used_in, verdict, spec))
+            if self._is_close_statement(used_in, name, spec.close_methods):
                 if close_index is None or index > close_index:
                     close_index = index
             end = max(end, index)
             lines_used.append(self.line_of(use))
         if verdict.skip:
             return
+        for dependent in dependents:
+            used_in = self.statement_of(dependent, block)
+            line = self.line_of(dependent)
+            shown = self._call_text(dependent)
+            if used_in is None or body.index(used_in) < start:
+                verdict.refuse(f"`{shown}` at line {line} depends on the open `{name}` and is used outside its block")
+                continue
+            index = body.index(used_in)
+            if close_index is not None and index > close_index:
+                verdict.refuse(f"`{shown}` at line {line} depends on `{name}` and is used after its `close()`")
+            end = max(end, index)
         if close_index is not None and close_index != end:
-            verdict.refuse(f"used after `{name}.close()` at line {self.line_of(body[close_index])}")
+            verdict.refuse(f"used after `{name}.{self._close_call(body[close_index])}()` at line {self.line_of(body[close_index])}")
+        if spec.no_fix:
+            verdict.refuse(spec.no_fix)
+        if verdict.no_fix is None:
+            self.refine_assigned(spec, call, name, block, start, end, verdict)
+        wrapper, wrapper_import = self._wrapper(spec, call, verdict)
         if verdict.no_fix is not None:
             self._report(call, name, label, None, verdict.no_fix)
             return
@@ -363,9 +540,10 @@ class WithRewriteDetector(BaseDetector):
         self._claim(block, start, end)
         first_line = self.line_of(statement)
         last_line = self.get_metadata(PositionProvider, body[end]).end.line
-        description = f"wrap lines {first_line}-{last_line} in `with {self._call_text(call)} as {name}:`"
+        item_text = f"{wrapper}({self._call_text(call)})" if wrapper else self._call_text(call)
+        description = f"wrap lines {first_line}-{last_line} in `with {item_text} as {name}:`"
         if close_index is not None:
-            description += f" and drop `{name}.close()`"
+            description += f" and drop `{name}.{self._close_call(body[close_index])}()`"
         plan = WithPlan(
             safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
             description=description,
@@ -377,10 +555,13 @@ class WithRewriteDetector(BaseDetector):
             name=name,
             assigned=True,
             close_index=close_index,
+            wrapper=wrapper,
+            wrapper_import=wrapper_import,
         )
         self._report(call, name, label, plan)
 
-    def _inline(self, call: cst.Call, label: str, chain: Sequence[cst.CSTNode]) -> None:
+    def _inline(self, call: cst.Call, spec: OpenerSpec, chain: Sequence[cst.CSTNode]) -> None:
+        label = spec.label
         statement, block = self.statement_in_block(call)
         symbol_name = "<inline>"
         if statement is None or block is None:
@@ -428,6 +609,20 @@ class WithRewriteDetector(BaseDetector):
                 verdict.refuse("the call shares its line with other statements")
         else:
             verdict.refuse(f"the call is part of a `{type(statement).__name__.lower()}` statement header")
+        if spec.detached is not None and verdict.no_fix is None:
+            parent = self.parent(call)
+            if isinstance(parent, cst.Attribute) and parent.value is call:
+                kept = self._result_flow(call, verdict, spec, 0)
+                if kept:
+                    verdict.refuse(
+                        f"`{self._call_text(kept[0])}` at line {self.line_of(kept[0])} depends on the open handle, "
+                        "which the with-block would close after this statement"
+                    )
+        if spec.no_fix:
+            verdict.refuse(spec.no_fix)
+        if verdict.no_fix is None:
+            self.refine_inline(spec, call, statement, verdict)
+        wrapper, wrapper_import = self._wrapper(spec, call, verdict)
         if verdict.no_fix is not None:
             self._report(call, symbol_name, label, None, verdict.no_fix)
             return
@@ -437,7 +632,7 @@ class WithRewriteDetector(BaseDetector):
         scope = self.get_metadata(ScopeProvider, call, None)
         if isinstance(scope, ClassScope):
             verdict.doubt("the with-block would add a class attribute")
-        name = self.fresh_name(scope)
+        name = self.fresh_name(scope, spec.names)
         body = list(block.body)  # type: ignore[attr-defined]
         index = body.index(statement)
         crossing = self._crossing(block, index, index, inline=True)
@@ -446,9 +641,10 @@ class WithRewriteDetector(BaseDetector):
             return
         self._claim(block, index, index, inline=True)
         line = self.line_of(statement)
+        item_text = f"{wrapper}({self._call_text(call)})" if wrapper else self._call_text(call)
         plan = WithPlan(
             safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
-            description=f"wrap line {line} in `with {self._call_text(call)} as {name}:`",
+            description=f"wrap line {line} in `with {item_text} as {name}:`",
             reason=verdict.unsafe or "the handle is used only in this statement",
             block=block,
             start=index,
@@ -456,12 +652,27 @@ class WithRewriteDetector(BaseDetector):
             call=call,
             name=name,
             assigned=False,
+            wrapper=wrapper,
+            wrapper_import=wrapper_import,
         )
         self._report(call, symbol_name, label, plan)
 
     # -- use classification -------------------------------------------------------------------
 
-    def _classify_use(self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict) -> None:
+    def _classify_use(
+        self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict, spec: Optional[OpenerSpec] = None
+    ) -> List[cst.CSTNode]:
+        """Judge one use of the handle; returns the uses of values derived from it (only when
+        ``spec.detached`` is set), each of which must also fall inside the with-block."""
+        self._classify_handle_use(use, statement, verdict, spec)
+        parent = self.parent(use)
+        if spec is not None and spec.detached is not None and isinstance(parent, cst.Attribute) and parent.value is use:
+            return self._result_flow(use, verdict, spec, 0)
+        return []
+
+    def _classify_handle_use(
+        self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict, spec: Optional[OpenerSpec]
+    ) -> None:
         line = self.line_of(use)
         parent = self.parent(use)
         if isinstance(parent, cst.Attribute) and parent.value is use:
@@ -473,8 +684,9 @@ class WithRewriteDetector(BaseDetector):
         if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.While, cst.UnaryOperation)):
             return
         if isinstance(parent, cst.WithItem):
-            verdict.skip = True  # `with f:` manages it already
-            return
+            if spec is None or spec.exit_closes:
+                verdict.skip = True  # `with f:` manages it already
+            return  # `with conn:` commits but does not close: a use inside the block
         if isinstance(parent, cst.Arg):
             call = self.parent(parent)
             if isinstance(call, cst.Call):
@@ -507,15 +719,137 @@ class WithRewriteDetector(BaseDetector):
             return
         verdict.doubt(f"used as a value at line {line}")
 
-    def _is_close_statement(self, statement: cst.CSTNode, name: str) -> bool:
+    # -- values derived from the handle (OpenerSpec.detached) ----------------------------------
+
+    def _result_flow(self, node: cst.CSTNode, verdict: _Verdict, spec: OpenerSpec, depth: int) -> List[cst.CSTNode]:
+        """``node`` holds the open resource (the handle, or a value derived from it). Follow its
+        trailer chain (``conn.execute(q).fetchall()``): a name in ``spec.detached`` yields plain
+        data; otherwise the chain's result still depends on the resource and must not outlive
+        the with-block. Returns the uses of names bound to such results."""
+        assert spec.detached is not None
+        top = node
+        while True:
+            parent = self.parent(top)
+            if isinstance(parent, cst.Attribute) and parent.value is top:
+                if parent.attr.value in spec.detached:
+                    return []
+                top = parent
+            elif isinstance(parent, cst.Call) and parent.func is top:
+                top = parent
+            elif isinstance(parent, cst.Subscript) and parent.value is top:
+                top = parent
+            else:
+                break
+        return self._attached_flow(top, verdict, spec, depth)
+
+    def _attached_flow(self, value: cst.CSTNode, verdict: _Verdict, spec: OpenerSpec, depth: int) -> List[cst.CSTNode]:
+        """Where a value that depends on the open resource goes."""
+        parent = self.parent(value)
+        line = self.line_of(value)
+        shown = self._call_text(value)
+        if isinstance(parent, cst.Expr):
+            return []  # result discarded: `conn.execute(q)`
+        if isinstance(parent, (cst.For, cst.WithItem)) and getattr(parent, "iter", getattr(parent, "item", None)) is value:
+            return []  # consumed by a statement that is itself inside the block
+        if isinstance(parent, cst.CompFor) and parent.iter is value:
+            outer: Optional[cst.CSTNode] = parent
+            while isinstance(outer, cst.CompFor):
+                outer = self.parent(outer)
+            if isinstance(outer, (cst.ListComp, cst.SetComp, cst.DictComp)):
+                return []  # consumed eagerly within the statement
+            if outer is not None:
+                return self._attached_flow(outer, verdict, spec, depth)
+        if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.While, cst.UnaryOperation)):
+            return []
+        if isinstance(parent, cst.AssignTarget) or (
+            isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is value
+        ):
+            return []  # `conn.row_factory = ...` writes to the resource; nothing flows out
+        if isinstance(parent, cst.IfExp):
+            if parent.test is value:
+                return []
+            return self._attached_flow(parent, verdict, spec, depth)
+        if isinstance(parent, cst.BooleanOperation):
+            return self._attached_flow(parent, verdict, spec, depth)
+        if isinstance(parent, (cst.Element, cst.FormattedStringExpression)):
+            holder = self.parent(parent)
+            if holder is not None:
+                return self._attached_flow(holder, verdict, spec, depth)
+        if isinstance(parent, cst.BinaryOperation):
+            return self._attached_flow(parent, verdict, spec, depth)
+        if isinstance(parent, cst.Arg):
+            call = self.parent(parent)
+            if isinstance(call, cst.Call):
+                func = call.func
+                method = func.attr.value if isinstance(func, cst.Attribute) else ""
+                if method in STORING_METHODS:
+                    verdict.refuse(f"`{shown}` at line {line} depends on the open handle and is stored with `.{method}()`")
+                elif self.qualified(func) & CONSUMERS:
+                    pass
+                elif isinstance(self.parent(call), (cst.Assign, cst.AnnAssign, cst.Return)):
+                    verdict.refuse(
+                        f"`{shown}` at line {line} depends on the open handle and is passed to "
+                        f"`{self._call_text(func)}()`, whose result may hold it after the block"
+                    )
+                else:
+                    verdict.doubt(
+                        f"`{shown}` at line {line} depends on the open handle, and `{self._call_text(func)}()` may keep it"
+                    )
+                return []
+        if (
+            isinstance(parent, cst.Assign)
+            and parent.value is value
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+            and depth < 2
+        ):
+            return self._derived_uses(parent.targets[0].target, shown, verdict, spec, depth + 1)
+        if isinstance(parent, (cst.Return, cst.Yield)):
+            verdict.refuse(f"`{shown}` at line {line} depends on the open handle and is returned; it would outlive the with-block")
+        else:
+            verdict.refuse(f"`{shown}` at line {line} depends on the open handle and is kept where the analysis cannot follow it")
+        return []
+
+    def _derived_uses(
+        self, target: cst.Name, source: str, verdict: _Verdict, spec: OpenerSpec, depth: int
+    ) -> List[cst.CSTNode]:
+        name = target.value
+        scope = self.get_metadata(ScopeProvider, target, None)
+        line = self.line_of(target)
+        if scope is None or len(scope.assignments[name]) != 1:
+            verdict.refuse(f"`{name}` holds `{source}` (line {line}), which depends on the open handle, and is re-bound")
+            return []
+        binding = next(iter(scope.assignments[name]))
+        if not isinstance(binding, Assignment) or binding.node is not target:
+            verdict.refuse(f"`{name}` at line {line} could not be analysed")
+            return []
+        uses: List[cst.CSTNode] = []
+        for access in binding.references:
+            if access.scope is not scope and not isinstance(access.scope, ComprehensionScope):
+                verdict.refuse(f"`{name}`, which depends on the open handle, is captured by a nested scope at line {self.line_of(access.node)}")
+                continue
+            uses.append(access.node)
+            uses.extend(self._result_flow(access.node, verdict, spec, depth))
+        return uses
+
+    def _is_close_statement(self, statement: cst.CSTNode, name: str, methods: FrozenSet[str] = frozenset({"close"})) -> bool:
         return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and m.matches(
             statement.body[0],
-            m.Expr(value=m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("close")), args=[])),
-        )
+            m.Expr(
+                value=m.Call(
+                    func=m.Attribute(value=m.Name(name), attr=m.OneOf(*(m.Name(n) for n in sorted(methods)))), args=[]
+                )
+            ),
+        ) if methods else False
 
-    def _closed_in_finally(self, use: cst.CSTNode) -> bool:
+    @staticmethod
+    def _close_call(statement: cst.CSTNode) -> str:
+        expr = statement.body[0]  # type: ignore[attr-defined]
+        return expr.value.func.attr.value  # type: ignore[no-any-return]
+
+    def _closed_in_finally(self, use: cst.CSTNode, methods: FrozenSet[str] = frozenset({"close"})) -> bool:
         parent = self.parent(use)
-        if not (isinstance(parent, cst.Attribute) and parent.attr.value == "close"):
+        if not (isinstance(parent, cst.Attribute) and parent.attr.value in methods):
             return False
         return any(isinstance(a, cst.Finally) for a in self.ancestors(use))
 
@@ -613,7 +947,11 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._by_block: Dict[int, List[WithPlan]] = {}
         self._inline_calls: Dict[int, WithPlan] = {}
+        self._nested: Dict[int, NestClosingPlan] = {}
         for plan in self.plans.values():
+            if isinstance(plan, NestClosingPlan):
+                self._nested[id(plan.item)] = plan
+                continue
             self._by_block.setdefault(id(plan.block), []).append(plan)
             if not plan.assigned and plan.call is not None:
                 self._inline_calls[id(plan.call)] = plan
@@ -623,6 +961,26 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         if plan is None:
             return updated_node
         return cst.Name(plan.name, lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
+        if not any(id(item) in self._nested for item in original_node.items):
+            return updated_node
+        items: List[cst.WithItem] = []
+        for original, updated in zip(original_node.items, updated_node.items):
+            plan = self._nested.get(id(original))
+            if plan is None:
+                items.append(updated)
+                continue
+            wrapped = WithPlan(safety=plan.safety, description="", wrapper=plan.wrapper, wrapper_import=plan.wrapper_import)
+            items.append(
+                updated.with_changes(
+                    item=self._wrapped(updated.item, wrapped),
+                    asname=cst.AsName(name=cst.Name(plan.name)),
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                )
+            )
+            items.append(cst.WithItem(item=cst.Name(plan.name), comma=updated.comma))
+        return updated_node.with_changes(items=items)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         plans = self._by_block.get(id(original_node))
@@ -690,13 +1048,13 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
                 assert isinstance(header_stmt, cst.SimpleStatementLine)
                 assign = header_stmt.body[0]
                 assert isinstance(assign, cst.Assign)
-                items.append(cst.WithItem(item=assign.value, asname=cst.AsName(name=cst.Name(outer.name))))
+                items.append(cst.WithItem(item=self._wrapped(assign.value, outer), asname=cst.AsName(name=cst.Name(outer.name))))
                 leading = list(header_stmt.leading_lines)
                 header = header_stmt.trailing_whitespace
             else:
                 for plan in [outer, *same_statement]:
                     assert plan.call is not None
-                    items.append(cst.WithItem(item=plan.call, asname=cst.AsName(name=cst.Name(plan.name))))
+                    items.append(cst.WithItem(item=self._wrapped(plan.call, plan), asname=cst.AsName(name=cst.Name(plan.name))))
                 first = body[0]
                 leading = list(getattr(first, "leading_lines", ()))
                 body[0] = first.with_changes(leading_lines=[]) if leading else first
@@ -715,6 +1073,13 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
             )
             i = inner_end + 1
         return result
+
+    def _wrapped(self, item: cst.BaseExpression, plan: WithPlan) -> cst.BaseExpression:
+        if not plan.wrapper:
+            return item
+        if plan.wrapper_import is not None:
+            self.add_import(*plan.wrapper_import)
+        return cst.Call(func=cst.parse_expression(plan.wrapper), args=[cst.Arg(value=item)])
 
     @staticmethod
     def _comments_of(statement: cst.BaseStatement) -> List[cst.EmptyLine]:
