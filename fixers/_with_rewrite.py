@@ -474,6 +474,8 @@ class WithRewriteDetector(BaseDetector):
             self._report(call, name, label, None, "the name's binding could not be analysed")
             return
         if len(scope.assignments[name]) > 1:
+            if any(self._escapes_by_return(access.node) for access in mine[0].references):
+                return  # a factory that opens on several branches and returns the handle
             others = sorted(self.line_of(a.node) for a in assignments if a.node is not target)
             where = f" at line {others[0]}" if others else ""
             self._report(call, name, label, None, f"`{name}` is re-bound{where}")
