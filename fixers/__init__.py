@@ -9,9 +9,21 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from memfix.fixer import Fixer
-from memfix.fixers import open_without_with
+from memfix.fixers import (
+    open_without_with,
+    slice_rebind_trim,
+    unbounded_defaultdict,
+    unbounded_deque,
+    unbounded_list,
+    unbounded_list_trim,
+)
 
 FIXERS: Tuple[Fixer, ...] = (
+    unbounded_list.FIXER,
+    unbounded_list_trim.FIXER,
+    unbounded_deque.FIXER,
+    unbounded_defaultdict.FIXER,
+    slice_rebind_trim.FIXER,
     open_without_with.FIXER,
 )
 
