@@ -873,12 +873,14 @@ class GrowthAnalysis:
         for assignment in assignments:
             node = assignment.node
             if node is not target and isinstance(node, cst.CSTNode):
-                # another binding of the same name: `x += [v]` grows it, anything else
-                # (x = [], global x; x = ..., nonlocal, a loop target) re-binds it
-                if isinstance(self.meta.parent(node), cst.AugAssign) and id(node) not in seen:
-                    seen.add(id(node))
-                    self._add_use(container, node)  # type: ignore[arg-type]
-                elif not isinstance(self.meta.parent(node), cst.AugAssign):
+                # another binding of the same name (global x / nonlocal x): an assignment is
+                # classified like any use (x += [v] grows, x = x[-K:] trims, x = [] re-binds);
+                # any other binding (a loop target, an import...) re-binds it
+                if isinstance(self.meta.parent(node), (cst.AugAssign, cst.AssignTarget, cst.AnnAssign)):
+                    if id(node) not in seen:
+                        seen.add(id(node))
+                        self._add_use(container, node)  # type: ignore[arg-type]
+                else:
                     self._add_rebind(container, node)
             for access in assignment.references:
                 node = access.node
