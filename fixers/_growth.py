@@ -177,6 +177,7 @@ class Use:
     receiver: str = ""  # the code of the receiver (``self`` in ``self.items``), for spelling N
     function: Optional[cst.FunctionDef] = None  # the function the use is in
     unresolved: bool = False  # the receiver's type is unknown: it may or may not be this container
+    opaque: bool = False  # bound to another name memfix does not follow: it may be bounded there
 
 
 @dataclass
@@ -300,8 +301,12 @@ BACKGROUND_CALLS = frozenset(
     }
 )
 BOUND_NAME_TOKENS = frozenset({"max", "maxlen", "limit", "window", "capacity", "cap", "size", "keep", "len", "length", "retention"})
+#: a name with one of these is a bound on its own (``history_window``, ``maxlen``)
+STRONG_BOUND_TOKENS = frozenset({"maxlen", "window", "limit", "capacity", "retention"})
+#: ``max_*`` needs a size word or a word of the container's name (``MAX_HISTORY_SIZE``, ``max_events``)
+SIZE_WORDS = frozenset({"size", "len", "length", "history", "count", "entries", "items", "records", "events", "samples"})
 NOT_BOUND_TOKENS = frozenset(
-    {"workers", "worker", "timeout", "interval", "retries", "retry", "delay", "threads", "age", "seconds", "ttl", "bytes", "mb", "kb", "depth", "width", "height", "font", "batch", "chunk", "page", "port", "level"}
+    {"workers", "worker", "timeout", "interval", "retries", "retry", "delay", "threads", "age", "seconds", "ttl", "bytes", "mb", "kb", "depth", "width", "height", "font", "batch", "chunk", "page", "port", "level", "version", "name", "id", "code", "value", "width"}
 )
 
 _WS = re.compile(r"\s+")
@@ -461,8 +466,9 @@ class _FactCollector(cst.CSTVisitor):
 
     def visit_While(self, node: cst.While) -> None:
         cls = self._class()
-        if cls is not None and isinstance(node.test, cst.Name) and node.test.value in ("True", "1"):
-            self.while_true.add(cls.name.value)
+        if cls is not None and isinstance(node.test, (cst.Name, cst.Integer)) and _code_of(node.test) in ("True", "1"):
+            if not _leaves_loop(node.body):  # `while True: ... break` is a parsing loop
+                self.while_true.add(cls.name.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -535,6 +541,39 @@ class _FactCollector(cst.CSTVisitor):
             return
         if isinstance(target, cst.Name):
             self.definitions.append(_Definition(Owner.CLOSURE, target.value, statement, target, value, annotation, function=frame))
+
+
+def _code_of(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _leaves_loop(body: cst.CSTNode) -> bool:
+    """A ``break`` or ``return`` of this loop (not of a nested loop or function)."""
+    for child in body.children:
+        if isinstance(child, (cst.Break, cst.Return)):
+            return True
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(child, (cst.For, cst.While)):
+            if any(_leaves_loop(c) for c in child.children if isinstance(c, cst.Return)):
+                return True
+            if _returns(child.body):
+                return True
+            continue
+        if _leaves_loop(child):
+            return True
+    return False
+
+
+def _returns(body: cst.CSTNode) -> bool:
+    for child in body.children:
+        if isinstance(child, cst.Return):
+            return True
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if _returns(child):
+            return True
+    return False
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -933,6 +972,11 @@ class GrowthAnalysis:
                 return self._method_use(c, expr, call, parent.attr.value, common)
             if parent.attr.value == "maxlen" and c.kind is Kind.DEQUE:
                 return self._use(c, expr, parent, Effect.READ, **common)
+            # `pop = self.items.pop` / `add = self.items.append`: called later under another name
+            if parent.attr.value in BOUND_METHODS:
+                return self._use(c, expr, parent, Effect.BOUND, why=f"is consumed through .{parent.attr.value}", **common)
+            if parent.attr.value in GROW_METHODS:
+                return self._use(c, expr, parent, Effect.GROW, deque_ok=parent.attr.value != "insert", method=parent.attr.value, **common)
             return self._use(c, expr, parent, Effect.ESCAPE, deque_ok=False, why="uses an attribute memfix does not model", **common)
 
         # x[...]
@@ -953,6 +997,8 @@ class GrowthAnalysis:
                     return self._use(c, expr, call, Effect.READ, sees=Sees.WHOLE, deque_ok=False, why=why, **common)
                 if "builtins.id" in names:
                     return self._use(c, expr, call, Effect.READ, **common)
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value == "join" and len(call.args) == 1:
+                    return self._use(c, expr, call, Effect.READ, sees=Sees.WHOLE, why="joins the whole history", **common)
             shown = call if isinstance(call, cst.Call) else parent
             return self._use(c, expr, shown, Effect.ESCAPE, sees=Sees.WHOLE, deque_ok=False, why="is passed to code memfix cannot see", **common)
 
@@ -993,7 +1039,7 @@ class GrowthAnalysis:
             alias = self._alias_target(parent)
             if alias is not None:
                 return self._use(c, expr, parent, Effect.NONE, why="is aliased", **common)
-            return self._use(c, expr, parent, Effect.ESCAPE, sees=Sees.WHOLE, deque_ok=False, why="is stored under another name", **common)
+            return self._use(c, expr, parent, Effect.ESCAPE, sees=Sees.WHOLE, deque_ok=False, opaque=True, why="is stored under another name", **common)
 
         # del x
         if isinstance(parent, cst.Del) or (isinstance(parent, cst.Element) and isinstance(meta.parent(meta.parent(parent) or parent), cst.Del)):
@@ -1002,6 +1048,8 @@ class GrowthAnalysis:
         # if x: / not x / x and y in a test
         if self._truth_context(expr):
             return self._use(c, expr, expr, Effect.READ, why="tests emptiness", **common)
+        if isinstance(parent, cst.Element) and self._assigned_in_tuple(parent):
+            return self._use(c, expr, parent, Effect.ESCAPE, sees=Sees.WHOLE, deque_ok=False, opaque=True, why="is bound to another name", **common)
 
         if isinstance(parent, (cst.Return, cst.Yield)):
             return self._use(c, expr, parent, Effect.ESCAPE, sees=Sees.WHOLE, deque_ok=False, why="is returned to code memfix cannot see", **common)
@@ -1026,6 +1074,11 @@ class GrowthAnalysis:
             and len(assign.targets) == 1
             and self.meta.code(assign.targets[0].target) == self.meta.code(expr)
         )
+
+    def _assigned_in_tuple(self, element: cst.Element) -> bool:
+        display = self.meta.parent(element)
+        assign = self.meta.parent(display) if isinstance(display, (cst.Tuple, cst.List)) else None
+        return isinstance(assign, cst.Assign) and assign.value is display
 
     def _truth_context(self, expr: cst.BaseExpression) -> bool:
         node: cst.CSTNode = expr
@@ -1297,9 +1350,14 @@ class GrowthAnalysis:
 
         def consider(name: str, bound: Bound, order: int) -> None:
             tokens = _name_tokens(name)
-            if not tokens & BOUND_NAME_TOKENS or tokens & NOT_BOUND_TOKENS:
+            if tokens & NOT_BOUND_TOKENS:
                 return
-            score = 2 * len((tokens - BOUND_NAME_TOKENS) & stem) + (1 if tokens & {"max", "maxlen", "window", "limit"} else 0)
+            shared = (tokens - BOUND_NAME_TOKENS) & stem
+            strong = tokens & STRONG_BOUND_TOKENS
+            max_like = tokens & {"max", "cap", "keep"}
+            if not (strong or (max_like and (shared or tokens & SIZE_WORDS)) or (shared and tokens & BOUND_NAME_TOKENS)):
+                return
+            score = 2 * len(shared) + (1 if strong or max_like else 0)
             scored.append((-score, order, bound))
 
         order = 0
@@ -1383,12 +1441,42 @@ class GrowthAnalysis:
     def _counts_as_growth(self, c: Container, use: Use) -> bool:
         func = use.function
         if c.owner in (Owner.GLOBAL, Owner.CLASS):
-            return func is not None  # growth at import time builds a constant
+            # growth at import time (directly, or in a helper only import-time code calls)
+            # builds a constant
+            return func is not None and not self._runs_only_at_import(func)
         if c.owner is Owner.CLOSURE:
             # only a nested function that outlives the call keeps the list alive
             return func is not None and func is not c.function and self._escaping_closure(c, func)
         if c.function is not None and func is c.function:
             return False  # filled in __init__
+        return True
+
+    def _runs_only_at_import(self, func: cst.FunctionDef) -> bool:
+        """A module-level function whose every use is a call or decorator at module level
+        (``def rule(f): _rules.append(f)`` used as ``@rule`` on module-level functions)."""
+        if not isinstance(self.meta.parent(func), cst.Module):
+            return False
+        scope = self.meta.scope(func)
+        try:
+            assignments = list(scope.assignments[func.name.value])  # type: ignore[union-attr]
+        except Exception:
+            return False
+        references = [r.node for a in assignments for r in a.references]
+        if not references:
+            return False  # called from elsewhere, at any time
+        for node in references:
+            parent = self.meta.parent(node)
+            if isinstance(parent, cst.Call) and parent.func is node:
+                where = self.meta.function_of(parent)
+            elif isinstance(parent, cst.Decorator):
+                decorated = self.meta.parent(parent)
+                where = self.meta.function_of(decorated) if decorated is not None else None
+                if isinstance(decorated, cst.FunctionDef) and not isinstance(self.meta.parent(decorated), cst.Module):
+                    return False
+            else:
+                return False
+            if where is not None:
+                return False
         return True
 
     def _escaping_closure(self, c: Container, func: cst.FunctionDef) -> bool:
@@ -1434,7 +1522,10 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 
 def owning_rule(c: Container) -> Optional[str]:
-    """The one rule that reports ``c``, or None when it is bounded (not a finding)."""
+    """The one rule that reports ``c``, or None when it is bounded (not a finding), or when an
+    alias memfix cannot follow may bound it (a false positive costs a reviewer's trust)."""
+    if any(u.opaque for u in c.uses):
+        return None
     if c.kind is Kind.DEQUE:
         return None if c.bounds() or c.trims() else "MF103"
     if c.bounds():
@@ -1455,6 +1546,8 @@ def problems(c: Container, bound: Bound, exact: bool = False) -> List[str]:
     """Why bounding ``c`` at ``bound`` could change what some reader observes. ``exact``: the
     contents stay the same (an MF105 trim replaced by the same bound), so only aliasing counts."""
     found: List[str] = []
+    if not any(u.effect in (Effect.READ, Effect.ESCAPE) or u.sees is not Sees.NOTHING for u in c.uses):
+        found.append("nothing in this module reads it, so whoever does is out of sight")
     for u in c.uses:
         if u.unresolved:
             found.append(f"`{u.text}` at line {u.line} may be this attribute (its receiver's type is unknown)")

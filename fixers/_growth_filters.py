@@ -5,7 +5,7 @@ reverse: each checks only for the definition shape its rule starts from."""
 from __future__ import annotations
 
 import ast
-from typing import Iterator, Optional
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 _GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
 
@@ -40,21 +40,97 @@ def _keyword(node: ast.Call, name: str) -> Optional[ast.expr]:
     return next((k.value for k in node.keywords if k.arg == name), None)
 
 
+def _is_list(value: Optional[ast.expr]) -> bool:
+    if isinstance(value, ast.List):
+        return True
+    if isinstance(value, ast.Call):
+        callee = _callee(value)
+        factory = _keyword(value, "default_factory")
+        return callee == "list" or (callee == "field" and isinstance(factory, ast.Name) and factory.id == "list")
+    return False
+
+
+def _key(node: ast.expr) -> Optional[Tuple[str, str]]:
+    if isinstance(node, ast.Attribute):
+        return ("attr", node.attr)
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    return None
+
+
+class _ListShapes(ast.NodeVisitor):
+    """Lists bound where they can outlive a call (attributes, module and class names, locals a
+    nested function uses) and the names and attributes something grows."""
+
+    def __init__(self) -> None:
+        self.long_lived: Set[Tuple[str, str]] = set()
+        self.grown: Set[Tuple[str, str]] = set()
+        self.functions: List[ast.AST] = []
+        self.grown_alias: Dict[str, str] = {}  # local name -> the attribute it aliases
+
+    def _function(self, node: ast.AST) -> None:
+        self.functions.append(node)
+        self.generic_visit(node)
+        self.functions.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+
+    def _bind(self, target: ast.expr, value: Optional[ast.expr]) -> None:
+        if _is_list(value):
+            if isinstance(target, ast.Attribute):
+                self.long_lived.add(("attr", target.attr))
+            elif isinstance(target, ast.Name):
+                if not self.functions:  # module or class level: also reached as an attribute
+                    self.long_lived |= {("name", target.id), ("attr", target.id)}
+                elif self._used_by_nested(target.id):
+                    self.long_lived.add(("name", target.id))
+        elif isinstance(target, ast.Name) and isinstance(value, ast.Attribute):
+            self.grown_alias[target.id] = value.attr
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            key = _key(target)
+            if key:
+                self.grown.add(key)
+
+    def _used_by_nested(self, name: str) -> bool:
+        owner = self.functions[-1]
+        for node in ast.walk(owner):
+            if node is not owner and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node)):
+                    return True
+        return False
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._bind(target, node.value)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._bind(node.target, node.value)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        key = _key(node.target)
+        if key and isinstance(node.op, ast.Add):
+            self.grown.add(key)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in _GROW_METHODS:
+            key = _key(node.value)
+            if key:
+                self.grown.add(key)
+        self.generic_visit(node)
+
+
 def growing_list_filter(tree: ast.Module) -> bool:
-    """A list bound by an assignment (``[]``, ``list()``, ``field(default_factory=list)``) and
-    some growth call in the same module."""
-    has_list = False
-    for value in _values(tree):
-        if isinstance(value, ast.List):
-            has_list = True
-        elif isinstance(value, ast.Call):
-            callee = _callee(value)
-            factory = _keyword(value, "default_factory")
-            if callee == "list" or (callee == "field" and isinstance(factory, ast.Name) and factory.id == "list"):
-                has_list = True
-        if has_list:
-            break
-    return has_list and _grows(tree)
+    """A list that can outlive a call (``self.x = []``, a module or class level list, a local a
+    nested function uses) under a name or attribute that something grows (``.append``,
+    ``.extend``, ``+=``, ``x = x + [...]``, directly or through a local alias)."""
+    shapes = _ListShapes()
+    shapes.visit(tree)
+    grown = set(shapes.grown)
+    grown |= {("attr", attr) for name, attr in shapes.grown_alias.items() if ("name", name) in shapes.grown}
+    return bool(shapes.long_lived & grown)
 
 
 def unbounded_deque_filter(tree: ast.Module) -> bool:
