@@ -156,7 +156,9 @@ def defaultdict_list_filter(tree: ast.Module) -> bool:
 
 
 def slice_rebind_filter(tree: ast.Module) -> bool:
-    """An ``x = x[-K:]`` re-bind of a name, attribute or key to its own tail."""
+    """An ``x = x[-K:]`` re-bind of an attribute, a key, or a name declared global/nonlocal (a
+    plain local re-bound to its tail dies with the call)."""
+    shared = {name for node in ast.walk(tree) if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
@@ -168,6 +170,7 @@ def slice_rebind_filter(tree: ast.Module) -> bool:
             and isinstance(value.slice.lower.op, ast.USub)
             and value.slice.upper is None
             and ast.unparse(value.value) == ast.unparse(node.targets[0])
+            and (not isinstance(node.targets[0], ast.Name) or node.targets[0].id in shared)
         ):
             return True
     return False
