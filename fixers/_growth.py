@@ -357,7 +357,8 @@ class ClassInfo:
     bases: Tuple[str, ...]
     is_dataclass: bool = False
     docstring: str = ""
-    constants: Dict[str, Tuple[Optional[int], int]] = field(default_factory=dict)  # NAME -> (value, line)
+    #: NAME = <int> in the class body -> (value, the defining statement)
+    constants: Dict[str, Tuple[Optional[int], cst.CSTNode]] = field(default_factory=dict)
     init: Optional[cst.FunctionDef] = None
     init_self: str = ""
     #: self.X = <expr> in __init__ (first assignment), with its line
@@ -389,7 +390,7 @@ class _FactCollector(cst.CSTVisitor):
         super().__init__()
         self.stack: List[cst.CSTNode] = []
         self.classes: Dict[str, ClassInfo] = {}
-        self.constants: Dict[str, Tuple[Optional[int], int]] = {}
+        self.constants: Dict[str, Tuple[Optional[int], cst.CSTNode]] = {}  # module level
         self.definitions: List[_Definition] = []
         self.attributes: List[cst.Attribute] = []
         self.module_calls: List[cst.Call] = []  # calls evaluated at import time
@@ -467,7 +468,8 @@ class _FactCollector(cst.CSTVisitor):
     def visit_While(self, node: cst.While) -> None:
         cls = self._class()
         if cls is not None and isinstance(node.test, (cst.Name, cst.Integer)) and _code_of(node.test) in ("True", "1"):
-            if not _leaves_loop(node.body):  # `while True: ... break` is a parsing loop
+            # `while True: ... break` is a parsing loop, `while True: yield x` a generator
+            if not _leaves_loop(node.body) and not any(isinstance(n, cst.Yield) for n in _walk(node.body)):
                 self.while_true.add(cls.name.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -491,14 +493,14 @@ class _FactCollector(cst.CSTVisitor):
                 if target.value == "__all__":
                     self.exported |= _string_elements(value)
                 elif isinstance(value, cst.Integer):
-                    self.constants.setdefault(target.value, (_int_value(value), 0))
+                    self.constants.setdefault(target.value, (_int_value(value), statement))
                 self.definitions.append(_Definition(Owner.GLOBAL, target.value, statement, target, value, annotation))
             return
         if isinstance(frame, cst.ClassDef):
             if isinstance(target, cst.Name):
                 info = self.classes[frame.name.value]
                 if isinstance(value, cst.Integer):
-                    info.constants.setdefault(target.value, (_int_value(value), 0))
+                    info.constants.setdefault(target.value, (_int_value(value), statement))
                 owner = Owner.INSTANCE if info.is_dataclass else Owner.CLASS
                 self.definitions.append(
                     _Definition(
@@ -1363,8 +1365,10 @@ class GrowthAnalysis:
         order = 0
         info = self.classes.get(c.class_name) if c.class_name else None
         if info is not None:
-            for name, (value, _) in info.constants.items():
+            for name, (value, where) in info.constants.items():
                 order += 1
+                if c.where.context == "class_body" and not self._defined_before(where, c.statement):
+                    continue  # spelled bare in the class body: must already exist there
                 consider(name, Bound("class", value, name=name, class_name=info.name, origin=f" (a class constant, value {value})" if value is not None else " (a class constant)"), order)
             for name, (value_expr, _) in info.init_attrs.items():
                 order += 1
@@ -1378,11 +1382,16 @@ class GrowthAnalysis:
                 order += 1
                 if name not in copied:
                     consider(name, Bound("param", None, name=name, origin=" (an `__init__` parameter)"), order)
-        for name, (value, _) in self.facts.constants.items():
+        for name, (value, where) in self.facts.constants.items():
             order += 1
+            if c.owner is Owner.GLOBAL and not self._defined_before(where, c.statement):
+                continue  # evaluated at import: must already exist
             consider(name, Bound("module", value, name=name, origin=f" (a module constant, value {value})" if value is not None else " (a module constant)"), order)
         scored.sort(key=lambda t: (t[0], t[1]))
         return [b for _, _, b in scored]
+
+    def _defined_before(self, definition: cst.CSTNode, use: cst.CSTNode) -> bool:
+        return 0 < self.meta.line(definition) < self.meta.line(use)
 
     # -- owner lifetime -----------------------------------------------------------------------
 
@@ -1468,6 +1477,8 @@ class GrowthAnalysis:
             parent = self.meta.parent(node)
             if isinstance(parent, cst.Call) and parent.func is node:
                 where = self.meta.function_of(parent)
+            elif isinstance(parent, cst.Del) or (isinstance(parent, cst.Element) and isinstance(self.meta.parent(self.meta.parent(parent) or parent), cst.Del)):
+                where = self.meta.function_of(parent)  # `del helper` once the module is built
             elif isinstance(parent, cst.Decorator):
                 decorated = self.meta.parent(parent)
                 where = self.meta.function_of(decorated) if decorated is not None else None
