@@ -11,9 +11,19 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from memfix.fixer import Fixer
 from memfix.fixers import open_without_with
 from memfix.fixers import resource_without_with
+from memfix.fixers import slice_rebind_trim
+from memfix.fixers import unbounded_defaultdict
+from memfix.fixers import unbounded_deque
+from memfix.fixers import unbounded_list
+from memfix.fixers import unbounded_list_trim
 from memfix.fixers import unbounded_queue
 
 FIXERS: Tuple[Fixer, ...] = (
+    unbounded_list.FIXER,
+    unbounded_list_trim.FIXER,
+    unbounded_deque.FIXER,
+    unbounded_defaultdict.FIXER,
+    slice_rebind_trim.FIXER,
     open_without_with.FIXER,
     resource_without_with.FIXER,
     unbounded_queue.FIXER,
