@@ -98,9 +98,10 @@ def detect(
     detection = Detection(module=module, candidates=candidates, parsed=True)
     detection.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     suppressions = find_suppressions(text)
+    shared: Dict[str, object] = {}
     for fixer in candidates:
         try:
-            reports = _run_detector(fixer, detection.wrapper, text, path, settings)
+            reports = _run_detector(fixer, detection.wrapper, text, path, settings, shared)
         except RecursionError:
             return FileError(path, "parse", "cannot analyse: nesting too deep (RecursionError)")
         except Exception as exc:
@@ -117,9 +118,15 @@ def detect(
 
 
 def _run_detector(
-    fixer: Fixer, wrapper: MetadataWrapper, text: str, path: str, settings: Settings
+    fixer: Fixer,
+    wrapper: MetadataWrapper,
+    text: str,
+    path: str,
+    settings: Settings,
+    shared: Optional[Dict[str, object]] = None,
 ) -> List[Report]:
-    detector = fixer.detector(FileContext(path, settings, text), fixer.rule)
+    ctx = FileContext(path, settings, text, shared={} if shared is None else shared)
+    detector = fixer.detector(ctx, fixer.rule)
     wrapper.visit(detector)
     return detector.reports
 

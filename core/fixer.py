@@ -88,6 +88,9 @@ class FileContext:
     settings: Settings
     source: str
     codemod: CodemodContext = field(default_factory=CodemodContext)
+    #: per-file scratch shared by the detectors of one detection pass (one tree, one wrapper):
+    #: rules that share an expensive analysis compute it once and keep it here
+    shared: Dict[str, object] = field(default_factory=dict)
 
     def fallback_max_len(self) -> int:
         return self.settings.max_len

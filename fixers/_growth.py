@@ -33,9 +33,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union, Mapping
 
 import libcst as cst
+from libcst.metadata.base_provider import LazyValue
 from libcst.metadata import (
     Assignment,
     ParentNodeProvider,
@@ -601,17 +602,20 @@ def _string_elements(value: cst.BaseExpression) -> Set[str]:
 
 
 class _Meta:
-    """Metadata lookups through the detector that owns the wrapper (never raises KeyError)."""
+    """Metadata lookups that never raise KeyError.
+
+    Holds the resolved metadata mapping itself, not the detector: libcst empties a visitor's
+    ``metadata`` after its visit, and the analysis outlives the detector that built it (the five
+    growth rules share one analysis per file).
+    """
 
     def __init__(self, detector: object, module: cst.Module) -> None:
-        self._detector = detector
+        self._metadata: Mapping[object, Mapping[cst.CSTNode, object]] = detector.metadata  # type: ignore[attr-defined]
         self.module = module
 
     def get(self, provider: object, node: cst.CSTNode, default: object = None) -> object:
-        try:
-            return self._detector.get_metadata(provider, node, default)  # type: ignore[attr-defined]
-        except KeyError:
-            return default
+        value = self._metadata.get(provider, {}).get(node, default)
+        return value() if isinstance(value, LazyValue) else value  # as get_metadata unwraps it
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         return self.get(ParentNodeProvider, node)  # type: ignore[return-value]

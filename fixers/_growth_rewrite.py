@@ -515,8 +515,14 @@ class GrowthDetector(BaseDetector):
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
-        analysis = GrowthAnalysis(self, node)
-        for container in analysis.run():
+        # the five growth rules run on the same tree: analyse it once, decide per rule
+        cached = self.ctx.shared.get("growth")
+        if cached is None or cached[0].module is not node:
+            analysis = GrowthAnalysis(self, node)
+            cached = (analysis, tuple(analysis.run()))
+            self.ctx.shared["growth"] = cached
+        analysis, containers = cached
+        for container in containers:
             if owning_rule(container) != self.rule.code:
                 continue
             decision = decide(analysis, container, self.rule.code, self.ctx.fallback_max_len())
