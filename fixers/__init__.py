@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from memfix.fixer import Fixer
-from memfix.fixers import open_without_with
+from memfix.fixers import open_without_with, unbounded_lru_cache
 
 FIXERS: Tuple[Fixer, ...] = (
+    unbounded_lru_cache.FIXER,
     open_without_with.FIXER,
 )
 
