@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from memfix.fixer import Fixer
-from memfix.fixers import open_without_with, unbounded_lru_cache
+from memfix.fixers import lru_cache_on_method, open_without_with, unbounded_dict_cache, unbounded_lru_cache
 
 FIXERS: Tuple[Fixer, ...] = (
+    unbounded_dict_cache.FIXER,
     unbounded_lru_cache.FIXER,
+    lru_cache_on_method.FIXER,
     open_without_with.FIXER,
 )
 

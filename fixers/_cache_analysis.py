@@ -17,6 +17,7 @@ opt-in backend is offered only then).
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 import sys
@@ -90,6 +91,22 @@ def maxsize_arg(call: cst.Call) -> Optional[cst.Arg]:
 
 def m_is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def ast_cache_names(tree: ast.Module) -> Set[str]:
+    """Local names ``from functools import cache/lru_cache [as x]`` binds (for the ast pre-filter)."""
+    names: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "functools":
+            names |= {a.asname or a.name for a in node.names if a.name in ("cache", "lru_cache")}
+    return names
+
+
+def ast_is_cache_decorator(expr: ast.expr, names: Set[str]) -> bool:
+    func = expr.func if isinstance(expr, ast.Call) else expr
+    if isinstance(func, ast.Attribute):
+        return func.attr in ("cache", "lru_cache")
+    return isinstance(func, ast.Name) and func.id in names
 
 
 # ---------------------------------------------------------------------------------------------

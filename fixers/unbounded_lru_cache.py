@@ -72,6 +72,8 @@ from memfix.fixers._cache_analysis import (
     Bound,
     BoundCandidate,
     all_names,
+    ast_cache_names,
+    ast_is_cache_decorator,
     bound_candidates,
     cache_decorator,
     choose_bound,
@@ -337,19 +339,13 @@ class Transformer(BaseTransformer[BoundPlan]):
 
 
 def _ast_filter(tree: ast.Module) -> bool:
-    """Some `cache` reference, or an lru_cache call with `None` as maxsize."""
+    """A functools cache (any alias) used as a decorator or called, unbounded or maybe so."""
+    names = ast_cache_names(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if any(isinstance(a, ast.Constant) and a.value is None for a in [*node.args[:1], *(k.value for k in node.keywords if k.arg == "maxsize")]):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(ast_is_cache_decorator(d, names) for d in node.decorator_list):
                 return True
-            if name == "cache":
-                return True
-        elif isinstance(node, ast.ImportFrom) and node.module == "functools":
-            if any(a.name == "cache" for a in node.names):
-                return True
-        elif isinstance(node, ast.Attribute) and node.attr == "cache":
+        elif isinstance(node, ast.Call) and ast_is_cache_decorator(node.func, names):
             return True
     return False
 
