@@ -161,10 +161,24 @@ def simple_assignments(body: Sequence[cst.BaseStatement]) -> List[Tuple[str, cst
     return found
 
 
+def stem_bound_names(container: str) -> Set[str]:
+    """``MAX_PATTERNS`` bounds ``_patterns`` (and ``_pattern_cache``): names made from the
+    container's own name, lower-cased."""
+    stem = container.strip("_").lower()
+    for suffix in ("_cache", "cache", "_memo", "_by_key"):
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)].rstrip("_")
+    singular = stem[:-1] if stem.endswith("s") else stem
+    return {f"max_{singular}", f"max_{singular}s", f"max_{stem}", f"max_{singular}_size", f"{singular}_limit"}
+
+
 def bound_candidates(
-    body: Sequence[cst.BaseStatement], where: str, line_of: Callable[[cst.CSTNode], int]
+    body: Sequence[cst.BaseStatement],
+    where: str,
+    line_of: Callable[[cst.CSTNode], int],
+    extra: Set[str] = frozenset(),  # type: ignore[assignment]
 ) -> List[BoundCandidate]:
-    """Bound-like names assigned exactly once in a module or class body."""
+    """Bound-like names (or ``extra`` names, lower-cased) assigned exactly once in a body."""
     assigned = simple_assignments(body)
     counts: Dict[str, int] = {}
     for name, _, _ in assigned:
@@ -172,7 +186,7 @@ def bound_candidates(
     return [
         BoundCandidate(name, line_of(node), where)
         for name, value, node in assigned
-        if counts[name] == 1 and is_bound_name(name) and _plausible_bound_value(value)
+        if counts[name] == 1 and (is_bound_name(name) or name.lower().strip("_") in extra) and _plausible_bound_value(value)
     ]
 
 
@@ -382,7 +396,7 @@ def project_dependencies(root: Optional[str]) -> Tuple[Set[str], str]:
     setup.cfg. Optional extras do not count: they may not be installed.
     """
     if root is None:
-        return set(), "no project root (no pyproject.toml found)"
+        return set(), "no project root: no pyproject.toml was found"
     base = Path(root)
     names: Set[str] = set()
     looked: List[str] = []
@@ -415,7 +429,7 @@ def project_dependencies(root: Optional[str]) -> Tuple[Set[str], str]:
         except (configparser.Error, OSError, UnicodeDecodeError):
             raw = ""
         names |= _requirement_names(raw.splitlines())
-    where = ", ".join(looked) if looked else "no dependency files"
+    where = ", ".join(looked) if looked else "no dependency file"
     return names, f"{where} under {root}"
 
 

@@ -96,6 +96,7 @@ from memfix.fixers._cache_analysis import (
     first_param,
     import_ref,
     init_attribute_candidates,
+    stem_bound_names,
     is_bound_name,
     walk,
 )
@@ -369,10 +370,21 @@ class Detector(BaseDetector):
             if node is define_target:
                 continue
             if self.own_attribute(node, cand, family):
-                use = self.classify(node)
-                cand.uses.append(use)
-            else:
+                cand.uses.append(self.classify(node))
+            elif not self.other_self(node):
                 cand.foreign.append(node)
+
+    def other_self(self, node: cst.Attribute) -> bool:
+        """``self.x`` inside a method of some other class: another object's attribute."""
+        base = node.value
+        if not (isinstance(base, cst.Name) and base.value in ("self", "cls")):
+            return False
+        current = self.parent(node)
+        while current is not None:
+            if isinstance(current, cst.FunctionDef) and first_param(current) == base.value:
+                return enclosing_class(current, self.parent) is not None
+            current = self.parent(current)
+        return False
 
     def own_attribute(self, node: cst.Attribute, cand: Candidate, family: Set[str]) -> bool:
         base = node.value
@@ -648,6 +660,14 @@ class Detector(BaseDetector):
         for use in cand.uses:
             if use.kind == "other":
                 return "", f"{use.detail}: it would see fewer entries"
+        writers = {id(u.func) for u in cand.uses if u.kind in ("write", "setdefault") and u.func is not None}
+        for use in cand.uses:
+            if use.kind in ("read", "get", "member") and id(use.func) not in writers:
+                where = f" in `{use.func.name.value}`" if use.func is not None else ""
+                return "", (
+                    f"`{self.code(self.site_expr(use))}` at line {use.line}{where} looks entries up without "
+                    "recomputing a miss: after an eviction it sees less"
+                )
         if cand.foreign:
             node = cand.foreign[0]
             return "", f"`{self.code(node)}` at line {self.line_of(node)} may reach this dict from outside its class"
@@ -660,9 +680,14 @@ class Detector(BaseDetector):
         sources = _local_sources(func)
         params = _params(func)
         value = use.value
+        dict_code = self.code(use.node)
         seen = 0
-        while isinstance(value, cst.Name) and value.value in sources and len(sources[value.value]) == 1 and seen < 5:
-            source = sources[value.value][0]
+        while isinstance(value, cst.Name) and value.value in sources and seen < 5:
+            # the lookup that found nothing (`v = d.get(k)`) is not where the value comes from
+            options = [s for s in sources[value.value] if s is None or not self._reads_dict(s, dict_code)]
+            if len(options) != 1:
+                break
+            source = options[0]
             if source is None:
                 return f"values taken from an iteration (`{use.value and self.code(use.value)}` at line {use.line})"
             value = source
@@ -674,12 +699,30 @@ class Detector(BaseDetector):
             return f"values handed in from elsewhere (`{shown}` at line {use.line})"
         key_names = _deps(use.key, sources)
         value_names = _deps(value, sources)
-        if _fresh_object(value) or not (value_names & key_names):
+        if not (value_names & key_names):
             return f"values not computed from the key (`{shown}` at line {use.line})"
         outside = (value_names & params) - key_names - {"self", "cls"}
         if outside:
             return f"values that depend on `{sorted(outside)[0]}`, which the caller passes besides the key (line {use.line})"
         return ""
+
+    def site_expr(self, use: Use) -> cst.CSTNode:
+        """The whole expression of a use, for messages: `k in d`, `d.get(k)`, `d[k]`."""
+        node: cst.CSTNode = use.node
+        parent = self.parent(node)
+        if use.kind == "member" and parent is not None:
+            return self.parent(parent) or parent
+        if use.kind == "get" and parent is not None:
+            return self.parent(parent) or parent
+        if use.kind == "read" and parent is not None:
+            return parent
+        return node
+
+    def _reads_dict(self, expr: cst.BaseExpression, dict_code: str) -> bool:
+        for node in walk(expr):
+            if isinstance(node, (cst.Subscript, cst.Attribute)) and self.code(node.value) == dict_code:
+                return True
+        return False
 
     def _guarded(self, cand: Candidate, write: Use) -> bool:
         """Stored once: the same function looks the same key up before storing it."""
@@ -772,7 +815,7 @@ class Detector(BaseDetector):
         ref = import_ref(self._module, "functools", "lru_cache", self.names())
         if ref is None:
             return None
-        bound = self.module_bound(before_line=self.line_of(func), local=set(params))
+        bound = self.module_bound(before_line=self.line_of(func), local=set(params), stems=stem_bound_names(cand.name))
         decorator = cst.Decorator(decorator=cst.parse_expression(f"{ref.code}(maxsize={bound.code})"))
         ops.append((cand.define_stmt, StmtOp(replace=())))
         imports = ((ref.add_module, ref.add_obj),) if ref.add_module else ()
@@ -859,7 +902,7 @@ class Detector(BaseDetector):
         note = ""
         if self.ctx.settings.lru_backend == "cachetools":
             declared, where = depends_on(self.ctx.settings.project_root, "cachetools")
-            blocker = "" if declared else f"the project does not declare cachetools ({where})"
+            blocker = "" if declared else f"cachetools is not a declared dependency ({where})"
             if not blocker and (unsafe or cand.foreign or any(u.kind == "other" for u in cand.uses)):
                 blocker = "cachetools.LRUCache is not a dict, and this dict is used as more than a cache"
             if not blocker:
@@ -1008,11 +1051,11 @@ class Detector(BaseDetector):
 
     # bounds
 
-    def module_bound(self, before_line: Optional[int], local: Set[str]) -> Bound:
+    def module_bound(self, before_line: Optional[int], local: Set[str], stems: Set[str]) -> Bound:
         assert self._module is not None
         candidates = [
             (c.name, c)
-            for c in bound_candidates(self._module.body, "module constant", self.line_of)
+            for c in bound_candidates(self._module.body, "module constant", self.line_of, stems)
             if c.name not in local and (before_line is None or c.line < before_line)
         ]
         return choose_bound(candidates, self.ctx.fallback_max_len())
@@ -1026,11 +1069,11 @@ class Detector(BaseDetector):
             assert cand.owner_class is not None
             base = self.code(cst.ensure_type(use.node, cst.Attribute).value)
             candidates: List[Tuple[str, BoundCandidate]] = [
-                (f"{base}.{c.name}", c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of)
+                (f"{base}.{c.name}", c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of, stem_bound_names(cand.name))
             ]
             if base == "self":
                 candidates += [(f"self.{c.name}", c) for c in init_attribute_candidates(cand.owner_class, self.line_of)]
-            module = [(c.name, c) for c in bound_candidates(self._module.body, "module constant", self.line_of) if c.name not in local]
+            module = [(c.name, c) for c in bound_candidates(self._module.body, "module constant", self.line_of, stem_bound_names(cand.name)) if c.name not in local]
             return choose_bound(candidates + module, self.ctx.fallback_max_len(), hint=cand.name)
         candidates = []
         if cand.kind == "closure" and cand.outer_func is not None:
@@ -1039,7 +1082,7 @@ class Detector(BaseDetector):
                 if is_bound_name(param.name.value) and param.name.value not in local:
                     candidates.append((param.name.value, BoundCandidate(param.name.value, self.line_of(param), f"parameter of `{outer.name.value}`")))
         candidates += [
-            (c.name, c) for c in bound_candidates(self._module.body, "module constant", self.line_of) if c.name not in local
+            (c.name, c) for c in bound_candidates(self._module.body, "module constant", self.line_of, stem_bound_names(cand.name)) if c.name not in local
         ]
         return choose_bound(candidates, self.ctx.fallback_max_len(), hint=cand.name)
 
@@ -1053,10 +1096,10 @@ class Detector(BaseDetector):
             for param in [*init.params.params, *init.params.kwonly_params]:
                 if is_bound_name(param.name.value):
                     candidates.append((param.name.value, BoundCandidate(param.name.value, self.line_of(param), "`__init__` parameter")))
-            candidates += [(f"self.{c.name}", c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of)]
+            candidates += [(f"self.{c.name}", c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of, stem_bound_names(cand.name))]
             candidates += [(f"self.{c.name}", c) for c in init_attribute_candidates(cand.owner_class, self.line_of) if c.line < line]
         elif cand.kind == "class" and cand.owner_class is not None:
-            candidates += [(c.name, c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of) if c.line < line]
+            candidates += [(c.name, c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of, stem_bound_names(cand.name)) if c.line < line]
         elif cand.kind == "closure" and cand.outer_func is not None:
             outer = cand.outer_func
             for param in [*outer.params.params, *outer.params.kwonly_params]:
@@ -1064,7 +1107,7 @@ class Detector(BaseDetector):
                     candidates.append((param.name.value, BoundCandidate(param.name.value, self.line_of(param), f"parameter of `{outer.name.value}`")))
         candidates += [
             (c.name, c)
-            for c in bound_candidates(self._module.body, "module constant", self.line_of)
+            for c in bound_candidates(self._module.body, "module constant", self.line_of, stem_bound_names(cand.name))
             if cand.kind != "module" or c.line < line
         ]
         return choose_bound(candidates, self.ctx.fallback_max_len(), hint=cand.name)
@@ -1147,13 +1190,6 @@ def _plain_reference(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Subscript):
         return _plain_reference(expr.value)
     return False
-
-
-def _fresh_object(expr: cst.BaseExpression) -> bool:
-    """``[]``, ``{}``, ``set()``, ``Session()``: a new state holder, not a value computed from the key."""
-    if isinstance(expr, (cst.List, cst.Dict, cst.Set, cst.Tuple)) and not expr.elements:
-        return True
-    return isinstance(expr, cst.Call) and not expr.args
 
 
 def _simple_expr(expr: cst.BaseExpression) -> bool:
@@ -1298,12 +1334,12 @@ Sequence_ = Union[List, Tuple]  # runtime-light alias for the signatures above
 
 
 def _merge_leading(removed: List[cst.EmptyLine], lead: List[cst.EmptyLine]) -> List[cst.EmptyLine]:
-    """Leading lines for the statement after removed ones: their comments survive, and the
-    blank-line gap is the wider of the two (so `def` keeps its two blank lines, no more)."""
-    blank = lambda lines: sum(1 for line in lines if line.comment is None)  # noqa: E731
-    extra = max(0, blank(removed) - blank(lead))
-    comments = [line for line in removed if line.comment is not None]
-    return [*([cst.EmptyLine()] * extra), *comments, *lead]
+    """Leading lines for the statement after removed ones: their comments survive in place, and
+    without comments the blank-line gap is the wider of the two (`def` keeps two, no more)."""
+    if any(line.comment is not None for line in removed):
+        return [*removed, *lead]
+    extra = max(0, len(removed) - sum(1 for line in lead if line.comment is None))
+    return [*([cst.EmptyLine()] * extra), *lead]
 
 
 def _unwrap(stmt: Stmt, value: cst.BaseExpression) -> List[Stmt]:
