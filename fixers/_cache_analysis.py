@@ -322,6 +322,20 @@ def enclosing_class(func: cst.FunctionDef, parent: Callable[[cst.CSTNode], Optio
     return owner if isinstance(owner, cst.ClassDef) and isinstance(block, cst.IndentedBlock) else None
 
 
+def class_family(module: cst.Module, owner: cst.ClassDef) -> Set[str]:
+    """The class and its subclasses defined in this file (by base-class name)."""
+    names = {owner.name.value}
+    classes = [n for n in _walk(module) if isinstance(n, cst.ClassDef)]
+    changed = True
+    while changed:
+        changed = False
+        for cls in classes:
+            if cls.name.value not in names and {_dotted(b.value) for b in cls.bases} & names:
+                names.add(cls.name.value)
+                changed = True
+    return names
+
+
 def first_param(func: cst.FunctionDef) -> Optional[str]:
     params = [*func.params.posonly_params, *func.params.params]
     return params[0].name.value if params else None
@@ -436,3 +450,62 @@ def project_dependencies(root: Optional[str]) -> Tuple[Set[str], str]:
 def depends_on(root: Optional[str], package: str) -> Tuple[bool, str]:
     names, where = project_dependencies(root)
     return _normalise(package) in names, where
+
+
+# ---------------------------------------------------------------------------------------------
+# imports a rewrite made unused
+
+
+def drop_unused_from_imports(module: cst.Module, module_name: str, objs: Set[str]) -> cst.Module:
+    """Remove ``from module_name import obj [as x]`` aliases (``obj`` in ``objs``) whose local name
+    no longer appears anywhere in ``module``: the rewrite replaced their last use. Conservative:
+    any Name or string with that spelling (``__all__``, an attribute) keeps the import, and an
+    import line carrying comments is left alone."""
+    used_outside = _uses_outside_imports(module)
+
+    changed = False
+    body: List[cst.BaseStatement] = []
+    for stmt in module.body:
+        new_stmt: Optional[cst.BaseStatement] = stmt
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            imp = stmt.body[0]
+            if (
+                isinstance(imp, cst.ImportFrom)
+                and not imp.relative
+                and _dotted(imp.module) == module_name
+                and not isinstance(imp.names, cst.ImportStar)
+                and not any(line.comment for line in stmt.leading_lines)
+                and stmt.trailing_whitespace.comment is None
+            ):
+                keep = [
+                    a
+                    for a in imp.names
+                    if not (_dotted(a.name) in objs and (_alias_name(a) or _dotted(a.name)) not in used_outside)
+                ]
+                if len(keep) != len(imp.names):
+                    changed = True
+                    if not keep:
+                        new_stmt = None
+                    else:
+                        if imp.names[-1].comma is cst.MaybeSentinel.DEFAULT or imp.rpar is None:
+                            keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                        new_stmt = stmt.with_changes(body=[imp.with_changes(names=keep)])
+        if new_stmt is not None:
+            body.append(new_stmt)
+    return module.with_changes(body=body) if changed else module
+
+
+def _uses_outside_imports(module: cst.Module) -> Set[str]:
+    """Every Name that is not part of an import statement."""
+    found: Set[str] = set()
+    stack: List[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        elif isinstance(node, cst.SimpleString):
+            found.add(node.value.strip("\"'"))
+        stack.extend(node.children)
+    return found

@@ -78,6 +78,8 @@ from memfix.fixers._cache_analysis import (
     bound_candidates,
     cache_decorator,
     choose_bound,
+    class_family,
+    drop_unused_from_imports,
     enclosing_class,
     first_param,
     import_ref,
@@ -211,10 +213,12 @@ class Detector(BaseDetector):
             return "`__init__` is not a plain method"
         if not isinstance(init.body, cst.IndentedBlock):
             return "`__init__` is written on one line"
+        family = class_family(self._module, owner) - {owner.name.value}
         for node in walk(self._module):
             if isinstance(node, cst.FunctionDef) and node is not method and node.name.value == name:
-                if enclosing_class(node, self.parent) is not None:
-                    return f"another method named `{name}` (line {self.line_of(node)}) would be wrapped by the per-instance cache too"
+                other = enclosing_class(node, self.parent)
+                if other is not None and other.name.value in family:
+                    return f"subclass `{other.name.value}` overrides `{name}` (line {self.line_of(node)}); the per-instance cache would wrap the override"
             if isinstance(node, cst.Attribute) and node.attr.value == name:
                 base = node.value
                 if isinstance(base, cst.Name) and base.value in (owner.name.value, "cls"):
@@ -348,6 +352,10 @@ class Transformer(BaseTransformer[PerInstancePlan]):
             if plan.method is not None and plan.init is not None:
                 self._methods[plan.method] = plan
                 self._inits.setdefault(plan.init, []).append(plan)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        # `from functools import cache [as memo]` may have lost its last use
+        return drop_unused_from_imports(updated_node, "functools", {"cache"}) if self._methods else updated_node
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         plan = self._methods.get(original_node)

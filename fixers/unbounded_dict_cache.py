@@ -91,6 +91,7 @@ from memfix.fixers._cache_analysis import (
     all_names,
     bound_candidates,
     choose_bound,
+    class_family,
     depends_on,
     enclosing_class,
     first_param,
@@ -347,21 +348,8 @@ class Detector(BaseDetector):
                 cand.uses.append(self.classify(node))
 
     def family(self, owner: cst.ClassDef) -> Set[str]:
-        """The class and the subclasses defined in this file (they share its attributes)."""
         assert self._module is not None
-        names = {owner.name.value}
-        classes = [n for n in walk(self._module) if isinstance(n, cst.ClassDef)]
-        changed = True
-        while changed:
-            changed = False
-            for cls in classes:
-                if cls.name.value in names:
-                    continue
-                bases = {self.code(b.value) for b in cls.bases}
-                if bases & names:
-                    names.add(cls.name.value)
-                    changed = True
-        return names
+        return class_family(self._module, owner)
 
     def attribute_uses(self, cand: Candidate, define_target: Optional[cst.Attribute]) -> None:
         assert cand.owner_class is not None

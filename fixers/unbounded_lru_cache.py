@@ -77,6 +77,7 @@ from memfix.fixers._cache_analysis import (
     bound_candidates,
     cache_decorator,
     choose_bound,
+    drop_unused_from_imports,
     enclosing_class,
     has_any_param,
     import_ref,
@@ -319,11 +320,20 @@ class Detector(BaseDetector):
 
 
 class Transformer(BaseTransformer[BoundPlan]):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._changed = False
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        # `from functools import cache [as memo]` may have lost its last use
+        return drop_unused_from_imports(updated_node, "functools", {"cache"}) if self._changed else updated_node
+
     def leave_Decorator(self, original_node: cst.Decorator, updated_node: cst.Decorator) -> cst.Decorator:
         plan = self.plans.get(original_node.decorator)
         if plan is None or plan.replacement is None:
             return updated_node
         self._imports(plan)
+        self._changed = True
         return updated_node.with_changes(decorator=plan.replacement)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
@@ -331,6 +341,7 @@ class Transformer(BaseTransformer[BoundPlan]):
         if plan is None or plan.replacement is None:
             return updated_node
         self._imports(plan)
+        self._changed = True
         return plan.replacement.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 
     def _imports(self, plan: BoundPlan) -> None:
