@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import dataclasses
 import re
 import sys
 from dataclasses import dataclass
@@ -251,12 +252,14 @@ class ImportRef:
     add_obj: Optional[str] = None
 
 
-def import_ref(module: cst.Module, module_name: str, obj: str, taken: Set[str]) -> Optional[ImportRef]:
+def import_ref(
+    module: cst.Module, module_name: str, obj: str, taken: Set[str], nodes: Optional[Sequence[cst.CSTNode]] = None
+) -> Optional[ImportRef]:
     """Reuse a top-level ``from module import obj [as x]`` / ``import module [as m]``; else pick
     ``obj`` or ``module.obj`` when that name is bound nowhere in the file (``taken``: every Name
     in the module); else None."""
     bindings: Dict[str, int] = {}
-    for name in taken_bindings(module):
+    for name in taken_bindings(module, nodes):
         bindings[name] = bindings.get(name, 0) + 1
     imports = [
         small
@@ -288,9 +291,10 @@ def import_ref(module: cst.Module, module_name: str, obj: str, taken: Set[str]) 
     return None
 
 
-def taken_bindings(module: cst.Module) -> Iterable[str]:
-    """Names bound at module level (imports, assignments, defs); repeated names repeat."""
-    for node in _walk(module):
+def taken_bindings(module: cst.Module, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Iterable[str]:
+    """Names bound anywhere in the module (imports, assignments, defs); repeated names repeat.
+    ``nodes``: every node of ``module``, when the caller already has them."""
+    for node in nodes if nodes is not None else _walk(module):
         if isinstance(node, cst.ImportAlias):
             yield _alias_name(node) or _dotted(node.name).split(".")[0]
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -322,10 +326,10 @@ def enclosing_class(func: cst.FunctionDef, parent: Callable[[cst.CSTNode], Optio
     return owner if isinstance(owner, cst.ClassDef) and isinstance(block, cst.IndentedBlock) else None
 
 
-def class_family(module: cst.Module, owner: cst.ClassDef) -> Set[str]:
+def class_family(module: cst.Module, owner: cst.ClassDef, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Set[str]:
     """The class and its subclasses defined in this file (by base-class name)."""
     names = {owner.name.value}
-    classes = [n for n in _walk(module) if isinstance(n, cst.ClassDef)]
+    classes = [n for n in (nodes if nodes is not None else _walk(module)) if isinstance(n, cst.ClassDef)]
     changed = True
     while changed:
         changed = False
@@ -368,12 +372,32 @@ def all_names(module: cst.Module) -> Set[str]:
     return {node.value for node in _walk(module) if isinstance(node, cst.Name)}
 
 
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """A node's children read straight from its dataclass fields: libcst's ``children`` property
+    re-runs a visitor per call and made whole-module walks the detectors' main cost."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(node))
+        _FIELDS[type(node)] = names
+    found: List[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return found
+
+
 def _walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
     stack = [root]
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(_child_nodes(node)))
 
 
 walk = _walk

@@ -86,6 +86,7 @@ from libcst.metadata import (
 
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
+    _child_nodes,
     Bound,
     BoundCandidate,
     all_names,
@@ -153,10 +154,17 @@ _MUTATING_METHODS = frozenset(
 _EVICTING = frozenset({"pop", "popitem", "clear", "__delitem__"})
 _ITERATING = frozenset({"keys", "values", "items", "copy", "__iter__", "__len__"})
 _THREAD_MODULES = frozenset({"threading", "_thread", "concurrent", "multiprocessing", "socketserver"})
-_LONG_LIVED = re.compile(
-    r"service|monitor|tracker|engine|manager|cache|daemon|worker|server|registry|pool|store|client|session|app",
-    re.IGNORECASE,
+#: words in a class name or docstring that say "this object lives as long as the process"
+_LONG_LIVED_WORDS = frozenset(
+    {"service", "monitor", "tracker", "engine", "manager", "cache", "daemon", "worker", "server", "registry", "singleton"}
 )
+
+
+def _says_long_lived(class_name: str, docstring: str) -> bool:
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", class_name)}
+    words |= {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z]+", docstring)}
+    return bool(words & _LONG_LIVED_WORDS) or "long-lived" in docstring.lower()
+
 
 Stmt = cst.BaseStatement
 
@@ -229,6 +237,8 @@ class Detector(BaseDetector):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._module: Optional[cst.Module] = None
         self._names: Optional[Set[str]] = None
+        self._nodes: Optional[List[cst.CSTNode]] = None
+        self._threads: Optional[Tuple[str, int]] = None
         self._attributes: Dict[str, List[cst.Attribute]] = {}
         self._empty_dicts: List[Tuple[cst.SimpleStatementLine, cst.BaseExpression, cst.BaseExpression]] = []
 
@@ -244,10 +254,16 @@ class Detector(BaseDetector):
         assert self._module is not None
         return self._module.code_for_node(node)
 
+    def nodes(self) -> List[cst.CSTNode]:
+        """Every node of the module, walked once."""
+        if self._nodes is None:
+            assert self._module is not None
+            self._nodes = list(walk(self._module))
+        return self._nodes
+
     def names(self) -> Set[str]:
         if self._names is None:
-            assert self._module is not None
-            self._names = all_names(self._module)
+            self._names = {n.value for n in self.nodes() if isinstance(n, cst.Name)}
         return self._names
 
     def func_of(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
@@ -349,7 +365,7 @@ class Detector(BaseDetector):
 
     def family(self, owner: cst.ClassDef) -> Set[str]:
         assert self._module is not None
-        return class_family(self._module, owner)
+        return class_family(self._module, owner, self.nodes())
 
     def attribute_uses(self, cand: Candidate, define_target: Optional[cst.Attribute]) -> None:
         assert cand.owner_class is not None
@@ -551,7 +567,7 @@ class Detector(BaseDetector):
         if not runtime:
             return
         registry, unsafe = self.classify_shape(cand)
-        confidence, lifetime = self.confidence(cand)
+        confidence, lifetime = self.confidence(cand, bool(registry))
         subject = f"`{self._display(cand)}`"
         message = f"{subject} is a dict cache that nothing evicts: every new key adds an entry for the life of its owner"
         if registry:
@@ -613,23 +629,25 @@ class Detector(BaseDetector):
                 return False
         return True
 
-    def confidence(self, cand: Candidate) -> Tuple[Confidence, str]:
+    def confidence(self, cand: Candidate, registry: bool) -> Tuple[Confidence, str]:
+        """Module, class and closure dicts live as long as the process; an instance's dict as long
+        as its owner, which needs evidence (LEAK_PATTERNS "owner lifetime"). Without it, a memo is
+        medium confidence and a registry low: most are accumulators of short-lived objects."""
         if cand.kind != "instance":
             return Confidence.HIGH, ""
         owner = cand.owner_class
         assert owner is not None and self._module is not None
-        docstring = owner.get_docstring() or ""
-        if _LONG_LIVED.search(owner.name.value) or _LONG_LIVED.search(docstring):
+        if _says_long_lived(owner.name.value, owner.get_docstring() or ""):
             return Confidence.HIGH, ""
-        for stmt in self._module.body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for node in walk(stmt):
-                    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == owner.name.value:
-                        return Confidence.HIGH, ""
+        for node in self.nodes():
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == owner.name.value:
+                if self.func_of(node) is None and isinstance(self.get_metadata(ScopeProvider, node, None), GlobalScope):
+                    return Confidence.HIGH, ""  # an instance created at import time lives as long as the module
         for node in walk(owner):
             if isinstance(node, cst.While) and isinstance(node.test, cst.Name) and node.test.value == "True":
                 return Confidence.HIGH, ""
-        return Confidence.MEDIUM, f"medium confidence: nothing shows that a `{owner.name.value}` lives long"
+        level = Confidence.LOW if registry else Confidence.MEDIUM
+        return level, f"{level.value} confidence: nothing shows that a `{owner.name.value}` lives long"
 
     def classify_shape(self, cand: Candidate) -> Tuple[str, str]:
         """(registry evidence, other unsafe reason); both empty for the memo shape."""
@@ -681,6 +699,8 @@ class Detector(BaseDetector):
             value = source
             seen += 1
         shown = self.code(use.value)
+        if _constant(value):
+            return f"constant markers (`{shown}` at line {use.line}): it remembers which keys were seen, and evicting would forget them"
         if isinstance(value, cst.Name) and value.value in params:
             return f"values handed in by the caller (`{shown}` at line {use.line})"
         if _plain_reference(value):
@@ -692,6 +712,31 @@ class Detector(BaseDetector):
         outside = (value_names & params) - key_names - {"self", "cls"}
         if outside:
             return f"values that depend on `{sorted(outside)[0]}`, which the caller passes besides the key (line {use.line})"
+        return self._stored_object_changed(use, func)
+
+    def _stored_object_changed(self, use: Use, func: cst.FunctionDef) -> str:
+        """After ``v = d[k] = make(k)``, ``configure(v)`` may change the stored object: a rebuilt
+        entry would miss that change."""
+        assign = self.parent(self.parent(use.node) or use.node)
+        holders: Set[str] = set()
+        if use.kind == "write" and isinstance(assign, cst.AssignTarget):
+            statement = self.parent(assign)
+            if isinstance(statement, cst.Assign):
+                holders |= {t.target.value for t in statement.targets if isinstance(t.target, cst.Name)}
+                if isinstance(statement.value, cst.Name):
+                    holders.add(statement.value.value)
+        if not holders:
+            return ""
+        if any(self._local_mutated(func, name) for name in holders):
+            return f"objects changed after they are stored (`{sorted(holders)[0]}` is modified in `{func.name.value}`)"
+        for node in _own_nodes(func.body):
+            if isinstance(node, cst.Arg) and isinstance(node.value, cst.Name) and node.value.value in holders:
+                call = self.parent(node)
+                if isinstance(call, cst.Call) and not any(q.startswith("builtins.") for q in self.qualified(call.func)):
+                    return (
+                        f"objects handed to `{self.code(call.func)}()` at line {self.line_of(call)} after they are "
+                        "stored, which may change them"
+                    )
         return ""
 
     def site_expr(self, use: Use) -> cst.CSTNode:
@@ -737,26 +782,31 @@ class Detector(BaseDetector):
         except _Refusal as refusal:
             return str(refusal)
 
+    def _thread_import(self) -> Tuple[str, int]:
+        """The first import of a threading module (name, line), or ("", 0)."""
+        if self._threads is None:
+            self._threads = ("", 0)
+            for node in self.nodes():
+                names: List[str] = []
+                if isinstance(node, cst.Import):
+                    names = [self.code(alias.name) for alias in node.names]
+                elif isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+                    names = [self.code(node.module)]
+                hit = [n for n in names if n.split(".")[0] in _THREAD_MODULES]
+                if hit:
+                    self._threads = (hit[0], self.line_of(node))
+                    break
+        return self._threads
+
     def _thread_reason(self, cand: Candidate) -> str:
-        assert self._module is not None
-        imported = None
-        for node in walk(self._module):
-            if isinstance(node, cst.Import):
-                for alias in node.names:
-                    if self.code(alias.name).split(".")[0] in _THREAD_MODULES:
-                        imported = (self.code(alias.name), node)
-            elif isinstance(node, cst.ImportFrom) and node.module is not None:
-                if self.code(node.module).split(".")[0] in _THREAD_MODULES:
-                    imported = (self.code(node.module), node)
-            if imported:
-                break
-        if imported is None:
+        module, line = self._thread_import()
+        if not module:
             return ""
         unlocked = [u for u in cand.uses if u.kind in ("read", "get", "setdefault") and not self._under_with(u.node)]
         if not unlocked:
             return ""
         return (
-            f"the module uses threads (`{imported[0]}`, line {self.line_of(imported[1])}) and the read at line "
+            f"the module uses threads (`{module}`, line {line}) and the read at line "
             f"{unlocked[0].line} is not under a `with` lock: another thread's eviction could remove a key between its check and its read"
         )
 
@@ -800,7 +850,7 @@ class Detector(BaseDetector):
             return None
         ops, note = shape
         assert self._module is not None
-        ref = import_ref(self._module, "functools", "lru_cache", self.names())
+        ref = import_ref(self._module, "functools", "lru_cache", self.names(), self.nodes())
         if ref is None:
             return None
         bound = self.module_bound(before_line=self.line_of(func), local=set(params), stems=stem_bound_names(cand.name))
@@ -899,7 +949,7 @@ class Detector(BaseDetector):
                     return plan
                 blocker = plan
             note = f"; --lru-backend cachetools not used: {blocker}"
-        ref = import_ref(self._module, "collections", "OrderedDict", self.names())
+        ref = import_ref(self._module, "collections", "OrderedDict", self.names(), self.nodes())
         if ref is None:
             raise _Refusal("neither `OrderedDict` nor `collections.OrderedDict` can be written without shadowing a name")
         ops: Dict[int, Tuple[Stmt, List[Stmt], List[Stmt]]] = {}
@@ -940,7 +990,7 @@ class Detector(BaseDetector):
 
     def cachetools_plan(self, cand: Candidate, unsafe: str, threads: str) -> Union[DictCachePlan, str]:
         assert self._module is not None
-        ref = import_ref(self._module, "cachetools", "LRUCache", self.names())
+        ref = import_ref(self._module, "cachetools", "LRUCache", self.names(), self.nodes())
         if ref is None:
             return "neither `LRUCache` nor `cachetools.LRUCache` can be written without shadowing a name"
         bound = self.definition_bound(cand)
@@ -1107,12 +1157,12 @@ class Detector(BaseDetector):
 
 def _own_nodes(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Nodes of a function body, not descending into nested functions, classes or lambdas."""
-    stack = list(root.children)
+    stack = list(_child_nodes(root))
     while stack:
         node = stack.pop()
         yield node
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(node.children)
+            stack.extend(_child_nodes(node))
 
 
 def _params(func: cst.FunctionDef) -> Set[str]:
@@ -1178,6 +1228,12 @@ def _plain_reference(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Subscript):
         return _plain_reference(expr.value)
     return False
+
+
+def _constant(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
+        return True
+    return isinstance(expr, cst.Name) and expr.value in ("None", "True", "False")
 
 
 def _simple_expr(expr: cst.BaseExpression) -> bool:
@@ -1338,24 +1394,56 @@ def _unwrap(stmt: Stmt, value: cst.BaseExpression) -> List[Stmt]:
     return [*inner[:-1], last.with_changes(body=[cst.Return(value=value)])]
 
 
+def _is_empty_dict_ast(value: Optional[ast.expr]) -> bool:
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "dict"
+        and not value.args
+        and not value.keywords
+    )
+
+
+def _ast_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
 def _ast_filter(tree: ast.Module) -> bool:
-    """An empty dict assigned somewhere and a subscript store somewhere."""
-    has_dict = has_store = False
+    """An empty dict that can outlive a call (module or class level, ``self.x`` / ``x.attr``, or
+    a local of a function with a nested def) and a ``[k] = v`` / ``setdefault`` on the same name."""
+    long_lived: Set[str] = set()
+    stored: Set[str] = set()
+
+    def scan_body(body: List[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and _is_empty_dict_ast(stmt.value):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                long_lived.update(t.id for t in targets if isinstance(t, ast.Name))
+            elif isinstance(stmt, ast.ClassDef):
+                scan_body(stmt.body)
+            elif isinstance(stmt, (ast.If, ast.Try)):
+                scan_body(stmt.body)
+                scan_body(stmt.orelse)
+
+    scan_body(tree.body)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            value = node.value
-            if isinstance(value, ast.Dict) and not value.keys:
-                has_dict = True
-            elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and not value.args and not value.keywords:
-                has_dict = True
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Subscript) for t in targets):
-                has_store = True
+            if _is_empty_dict_ast(node.value):
+                long_lived.update(t.attr for t in targets if isinstance(t, ast.Attribute))
+            stored.update(_ast_name(t.value) for t in targets if isinstance(t, ast.Subscript))
         elif isinstance(node, ast.Attribute) and node.attr == "setdefault":
-            has_store = True
-        if has_dict and has_store:
-            return True
-    return False
+            stored.add(_ast_name(node.value))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(node) if n is not node):
+                scan_body([n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AnnAssign))])  # type: ignore[misc]
+    return bool(long_lived & stored)
 
 
 FIXER = Fixer(
