@@ -71,7 +71,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import (
@@ -283,29 +283,29 @@ class Detector(BaseDetector):
 
     # -- collection -----------------------------------------------------------------------------
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def visit_Module(self, node: cst.Module) -> bool:
+        # The analysis needs the whole module at once; a plain walk of the dataclass fields is
+        # several times cheaper than libcst's visitor dispatch, so the visit stops here.
         self._module = node
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._attributes.setdefault(node.attr.value, []).append(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and self.is_empty_dict(node.value):
-            stmt = self.parent(node)
-            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-                self._empty_dicts.append((stmt, node.targets[0].target, node.value))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None and self.is_empty_dict(node.value):
-            stmt = self.parent(node)
-            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-                self._empty_dicts.append((stmt, node.target, node.value))
+        return False
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        for node in self.nodes():
+            if isinstance(node, cst.Attribute):
+                self._attributes.setdefault(node.attr.value, []).append(node)
+            elif isinstance(node, cst.Assign) and len(node.targets) == 1 and self.is_empty_dict(node.value):
+                self._empty_dict(node, node.targets[0].target, node.value)
+            elif isinstance(node, cst.AnnAssign) and node.value is not None and self.is_empty_dict(node.value):
+                self._empty_dict(node, node.target, node.value)
         for stmt, target, value in self._empty_dicts:
             candidate = self.candidate(stmt, target, value)
             if candidate is not None:
                 self.analyse(candidate)
+
+    def _empty_dict(self, assign: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        stmt = self.parent(assign)
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            self._empty_dicts.append((stmt, target, value))
 
     def candidate(self, stmt: cst.SimpleStatementLine, target: cst.BaseExpression, value: cst.BaseExpression) -> Optional[Candidate]:
         scope = self.get_metadata(ScopeProvider, stmt, None)
@@ -1343,7 +1343,7 @@ class Transformer(BaseTransformer[DictCachePlan]):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         return updated_node.with_changes(body=self._rebuild(original_node.body, updated_node.body))
 
-    def _rebuild(self, original: Sequence_[Stmt], updated: Sequence_[Stmt]) -> List[Stmt]:
+    def _rebuild(self, original: Sequence[Stmt], updated: Sequence[Stmt]) -> List[Stmt]:
         if not any(stmt in self._ops for stmt in original):
             return list(updated)
         result: List[Stmt] = []
@@ -1372,9 +1372,6 @@ class Transformer(BaseTransformer[DictCachePlan]):
                 group[index] = group[index].with_changes(leading_lines=())
             result.extend(group)
         return result
-
-
-Sequence_ = Union[List, Tuple]  # runtime-light alias for the signatures above
 
 
 def _merge_leading(removed: List[cst.EmptyLine], lead: List[cst.EmptyLine]) -> List[cst.EmptyLine]:
