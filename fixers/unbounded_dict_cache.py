@@ -326,8 +326,9 @@ class Detector(BaseDetector):
                 outer = scope.node
                 cand = Candidate("closure", name, f"{outer.name.value}.{name}", stmt, value, outer_func=outer)
                 self.name_uses(cand, scope, target)
-                if not any(u.func is not None and u.func is not outer for u in cand.uses):
-                    return None  # a local that dies with the call
+                inner = {id(u.func): u.func for u in cand.uses if u.func is not None and u.func is not outer}
+                if not any(self._escapes(func, outer) for func in inner.values() if func is not None):
+                    return None  # a local that dies with the call (its closures die with it)
                 return cand
             return None
         if (
@@ -347,6 +348,23 @@ class Detector(BaseDetector):
             self.attribute_uses(cand, target)
             return cand
         return None
+
+    def _escapes(self, inner: cst.FunctionDef, outer: cst.FunctionDef) -> bool:
+        """The nested function outlives the call of ``outer``: it (or a function enclosing it)
+        is decorated, or referenced other than by calling it (returned, stored, passed on)."""
+        func: Optional[cst.FunctionDef] = inner
+        while func is not None and func is not outer:
+            if func.decorators:
+                return True
+            for node in self.nodes():
+                if not (isinstance(node, cst.Name) and node.value == func.name.value) or node is func.name:
+                    continue
+                parent = self.parent(node)
+                if isinstance(parent, cst.Call) and parent.func is node:
+                    continue  # called, not handed on
+                return True  # returned, stored, passed or wrapped: it may outlive the call
+            func = self.func_of(func)
+        return False
 
     def name_uses(self, cand: Candidate, scope: object, target: cst.Name) -> None:
         assignments = scope.assignments[cand.name]  # type: ignore[attr-defined]
@@ -1221,11 +1239,11 @@ def _deps(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExp
 
 
 def _plain_reference(expr: cst.BaseExpression) -> bool:
+    """A name or attribute chain: a value taken as it is, not computed (a subscript is a lookup
+    by the key, which a miss can repeat)."""
     if isinstance(expr, cst.Name):
         return True
     if isinstance(expr, cst.Attribute):
-        return _plain_reference(expr.value)
-    if isinstance(expr, cst.Subscript):
         return _plain_reference(expr.value)
     return False
 
