@@ -24,6 +24,11 @@ from memfix.runner import run
 from memfix.cli import render
 
 
+class LruBackend(str, Enum):
+    stdlib = "stdlib"
+    cachetools = "cachetools"
+
+
 class OutputFormat(str, Enum):
     text = "text"
     diff = "diff"
@@ -88,6 +93,7 @@ def memfix(
     max_len: Optional[int] = typer.Option(None, "--max-len", min=1, help="Bound used when none can be inferred (default 1000)."),
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=0, help="Worker processes (default: CPU count)."),
     min_confidence: Optional[Confidence] = typer.Option(None, "--min-confidence", help="Findings below this confidence do not fail the run."),
+    lru_backend: Optional[LruBackend] = typer.Option(None, "--lru-backend", help="Bounded LRU for dict caches (MF201): stdlib OrderedDict, or cachetools.LRUCache when the project depends on it."),
     config: Optional[Path] = typer.Option(None, "--config", help="Read [tool.memfix] from this pyproject.toml."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List the rules and exit."),
     explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE", help="Explain a rule and exit."),
@@ -118,6 +124,7 @@ def memfix(
         "verify": verify,
         "jobs": jobs,
         "min_confidence": min_confidence,
+        "lru_backend": lru_backend.value if lru_backend is not None else None,
     }
     try:
         if config is not None and not config.is_file():

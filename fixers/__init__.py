@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from memfix.fixer import Fixer
+from memfix.fixers import lru_cache_on_method
 from memfix.fixers import open_without_with
 from memfix.fixers import resource_without_with
 from memfix.fixers import slice_rebind_trim
 from memfix.fixers import unbounded_defaultdict
 from memfix.fixers import unbounded_deque
+from memfix.fixers import unbounded_dict_cache
 from memfix.fixers import unbounded_list
 from memfix.fixers import unbounded_list_trim
+from memfix.fixers import unbounded_lru_cache
 from memfix.fixers import unbounded_queue
 
 FIXERS: Tuple[Fixer, ...] = (
@@ -24,6 +27,9 @@ FIXERS: Tuple[Fixer, ...] = (
     unbounded_deque.FIXER,
     unbounded_defaultdict.FIXER,
     slice_rebind_trim.FIXER,
+    unbounded_dict_cache.FIXER,
+    unbounded_lru_cache.FIXER,
+    lru_cache_on_method.FIXER,
     open_without_with.FIXER,
     resource_without_with.FIXER,
     unbounded_queue.FIXER,

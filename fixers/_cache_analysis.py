@@ -1,0 +1,535 @@
+"""Shared analysis for the cache rules (MF201-MF203).
+
+Three questions every cache rule asks, answered once here:
+
+- *Is this decorator functools' cache, and is it unbounded?* Decided by qualified name
+  (``from functools import cache as memo``, ``import functools as ft`` are both resolved), never
+  by spelling.
+- *Which bound N?* A name the code already has (``MAX_SIZE``, ``max_cache_size``, a ``maxsize``
+  parameter kept on ``self``), referenced by name so the owner's configuration keeps working;
+  otherwise the configured default. The result says where N came from, for the message.
+- *How do we spell ``lru_cache`` / ``OrderedDict`` / ``LRUCache`` here?* Reuse an existing import,
+  or schedule one whose name shadows nothing; refuse when both spellings are taken.
+
+Plus one project-level fact: whether the project declares ``cachetools`` as a dependency (the
+opt-in backend is offered only then).
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import dataclasses
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10
+    import tomli as tomllib
+
+LRU_CACHE = "functools.lru_cache"
+CACHE = "functools.cache"
+
+#: names that say "the size limit of a cache" (case-insensitive, leading underscores allowed)
+_BOUND_NAME = re.compile(
+    r"^_*(max_?(cache_?)?(size|len|length|entries|items|keys)|max_?cache|maxsize|maxlen"
+    r"|cache_?(size|limit|capacity|max)|capacity|size_?limit)$",
+    re.IGNORECASE,
+)
+
+
+def is_bound_name(name: str) -> bool:
+    return bool(_BOUND_NAME.match(name))
+
+
+# ---------------------------------------------------------------------------------------------
+# decorators
+
+
+@dataclass(frozen=True)
+class CacheDecorator:
+    """A functools cache decorator as written: ``kind`` is "cache" or "lru_cache"."""
+
+    decorator: cst.Decorator
+    kind: str
+    unbounded: bool
+    #: the ``maxsize`` argument holding ``None`` (lru_cache(maxsize=None) / lru_cache(None))
+    none_arg: Optional[cst.Arg] = None
+
+
+def cache_decorator(
+    decorator: cst.Decorator, qualified: Callable[[cst.CSTNode], Set[str]]
+) -> Optional[CacheDecorator]:
+    expr = decorator.decorator
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        names = qualified(expr)
+        if CACHE in names:
+            return CacheDecorator(decorator, "cache", unbounded=True)
+        if LRU_CACHE in names:  # bare @lru_cache: maxsize=128
+            return CacheDecorator(decorator, "lru_cache", unbounded=False)
+        return None
+    if isinstance(expr, cst.Call) and LRU_CACHE in qualified(expr.func):
+        maxsize = maxsize_arg(expr)
+        if maxsize is not None and m_is_none(maxsize.value):
+            return CacheDecorator(decorator, "lru_cache", unbounded=True, none_arg=maxsize)
+        return CacheDecorator(decorator, "lru_cache", unbounded=False)
+    return None
+
+
+def maxsize_arg(call: cst.Call) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "maxsize":
+            return arg
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return positional[0] if positional else None
+
+
+def m_is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def ast_cache_names(tree: ast.Module) -> Set[str]:
+    """Local names ``from functools import cache/lru_cache [as x]`` binds (for the ast pre-filter)."""
+    names: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "functools":
+            names |= {a.asname or a.name for a in node.names if a.name in ("cache", "lru_cache")}
+    return names
+
+
+def ast_is_cache_decorator(expr: ast.expr, names: Set[str]) -> bool:
+    func = expr.func if isinstance(expr, ast.Call) else expr
+    if isinstance(func, ast.Attribute):
+        return func.attr in ("cache", "lru_cache")
+    return isinstance(func, ast.Name) and func.id in names
+
+
+# ---------------------------------------------------------------------------------------------
+# the bound N
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The N to write, as code (``MAX_SIZE``, ``self.max_cache_size``, ``1000``), and its origin."""
+
+    code: str
+    source: str
+
+    def describe(self) -> str:
+        return f"N = `{self.code}` ({self.source})"
+
+
+@dataclass(frozen=True)
+class BoundCandidate:
+    name: str
+    line: int
+    where: str  # "module constant", "class constant", "instance attribute", "constant"
+
+
+def _plausible_bound_value(value: cst.BaseExpression) -> bool:
+    """An int literal or something that may compute one; not a string, float, None or container."""
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Float)):
+        return False
+    if isinstance(value, (cst.List, cst.Tuple, cst.Dict, cst.Set, cst.Lambda)):
+        return False
+    if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+        return False
+    if isinstance(value, cst.Integer):
+        return value.evaluated_value > 0
+    return True
+
+
+def simple_assignments(body: Sequence[cst.BaseStatement]) -> List[Tuple[str, cst.BaseExpression, cst.CSTNode]]:
+    """``NAME = value`` / ``NAME: T = value`` statements directly in ``body``."""
+    found: List[Tuple[str, cst.BaseExpression, cst.CSTNode]] = []
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                if isinstance(target, cst.Name):
+                    found.append((target.value, small.value, stmt))
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                if isinstance(small.target, cst.Name):
+                    found.append((small.target.value, small.value, stmt))
+    return found
+
+
+def stem_bound_names(container: str) -> Set[str]:
+    """``MAX_PATTERNS`` bounds ``_patterns`` (and ``_pattern_cache``): names made from the
+    container's own name, lower-cased."""
+    stem = container.strip("_").lower()
+    for suffix in ("_cache", "cache", "_memo", "_by_key"):
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)].rstrip("_")
+    singular = stem[:-1] if stem.endswith("s") else stem
+    return {f"max_{singular}", f"max_{singular}s", f"max_{stem}", f"max_{singular}_size", f"{singular}_limit"}
+
+
+def bound_candidates(
+    body: Sequence[cst.BaseStatement],
+    where: str,
+    line_of: Callable[[cst.CSTNode], int],
+    extra: Set[str] = frozenset(),  # type: ignore[assignment]
+) -> List[BoundCandidate]:
+    """Bound-like names (or ``extra`` names, lower-cased) assigned exactly once in a body."""
+    assigned = simple_assignments(body)
+    counts: Dict[str, int] = {}
+    for name, _, _ in assigned:
+        counts[name] = counts.get(name, 0) + 1
+    return [
+        BoundCandidate(name, line_of(node), where)
+        for name, value, node in assigned
+        if counts[name] == 1 and (is_bound_name(name) or name.lower().strip("_") in extra) and _plausible_bound_value(value)
+    ]
+
+
+def init_attribute_candidates(
+    class_def: cst.ClassDef, line_of: Callable[[cst.CSTNode], int]
+) -> List[BoundCandidate]:
+    """``self.<bound name> = ...`` in ``__init__``, assigned nowhere else in the class."""
+    assigned: Dict[str, List[Tuple[cst.BaseExpression, cst.CSTNode, bool]]] = {}
+    for stmt in class_def.body.body:
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        in_init = stmt.name.value == "__init__"
+        for node in _walk(stmt.body):
+            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                targets = (
+                    [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                )
+                value = getattr(node, "value", None)
+                for target in targets:
+                    if (
+                        isinstance(target, cst.Attribute)
+                        and isinstance(target.value, cst.Name)
+                        and target.value.value == "self"
+                    ):
+                        assigned.setdefault(target.attr.value, []).append(
+                            (value if value is not None else cst.Name("None"), target, in_init and isinstance(node, cst.Assign))
+                        )
+    found = []
+    for name, sites in assigned.items():
+        if len(sites) == 1 and sites[0][2] and is_bound_name(name) and _plausible_bound_value(sites[0][0]):
+            found.append(BoundCandidate(name, line_of(sites[0][1]), "instance attribute set in __init__"))
+    return found
+
+
+def choose_bound(
+    candidates: Sequence[Tuple[str, BoundCandidate]], fallback: int, hint: str = ""
+) -> Bound:
+    """``candidates``: (code to write, candidate), nearest scope first. Names mentioning "cache"
+    (or ``hint``) win, then the first listed; otherwise the configured default."""
+
+    def rank(item: Tuple[str, BoundCandidate]) -> int:
+        name = item[1].name.lower()
+        preferred = "cache" in name or bool(hint and hint.lower().strip("_") in name)
+        return 0 if preferred else 1
+
+    if candidates:  # stable: the caller lists the nearest scope first
+        code, cand = sorted(candidates, key=rank)[0]
+        return Bound(code, f"{cand.where}, line {cand.line}")
+    return Bound(str(max(1, fallback)), "the configured default: no size limit is named in the code")
+
+
+# ---------------------------------------------------------------------------------------------
+# import spelling
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """How to refer to ``module.obj`` at a site, and the import to schedule (if any)."""
+
+    code: str
+    add_module: Optional[str] = None
+    add_obj: Optional[str] = None
+
+
+def import_ref(
+    module: cst.Module, module_name: str, obj: str, taken: Set[str], nodes: Optional[Sequence[cst.CSTNode]] = None
+) -> Optional[ImportRef]:
+    """Reuse a top-level ``from module import obj [as x]`` / ``import module [as m]``; else pick
+    ``obj`` or ``module.obj`` when that name is bound nowhere in the file (``taken``: every Name
+    in the module); else None."""
+    bindings: Dict[str, int] = {}
+    for name in taken_bindings(module, nodes):
+        bindings[name] = bindings.get(name, 0) + 1
+    imports = [
+        small
+        for stmt in module.body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+        if isinstance(small, (cst.Import, cst.ImportFrom))
+    ]
+    for small in imports:  # `from module import obj` first: the shortest spelling
+        if isinstance(small, cst.ImportFrom) and _dotted(small.module) == module_name and not small.relative:
+            if isinstance(small.names, cst.ImportStar):
+                continue
+            for alias in small.names:
+                if _dotted(alias.name) == obj:
+                    local = _alias_name(alias) or obj
+                    if bindings.get(local, 0) == 1:
+                        return ImportRef(local)
+    for small in imports:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                if _dotted(alias.name) == module_name:
+                    local = _alias_name(alias) or module_name
+                    if "." not in local and bindings.get(local, 0) == 1:
+                        return ImportRef(f"{local}.{obj}")
+    if obj not in taken:
+        return ImportRef(obj, module_name, obj)
+    if module_name not in taken:
+        return ImportRef(f"{module_name}.{obj}", module_name, None)
+    return None
+
+
+def taken_bindings(module: cst.Module, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Iterable[str]:
+    """Names bound anywhere in the module (imports, assignments, defs); repeated names repeat.
+    ``nodes``: every node of ``module``, when the caller already has them."""
+    for node in nodes if nodes is not None else _walk(module):
+        if isinstance(node, cst.ImportAlias):
+            yield _alias_name(node) or _dotted(node.name).split(".")[0]
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            yield node.name.value
+        elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
+            yield node.target.value
+
+
+def _alias_name(alias: cst.ImportAlias) -> Optional[str]:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
+
+
+def _dotted(node: Optional[cst.BaseExpression]) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def enclosing_class(func: cst.FunctionDef, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> Optional[cst.ClassDef]:
+    """The class whose body directly holds ``func`` (a method), else None."""
+    block = parent(func)
+    owner = parent(block) if block is not None else None
+    return owner if isinstance(owner, cst.ClassDef) and isinstance(block, cst.IndentedBlock) else None
+
+
+def class_family(module: cst.Module, owner: cst.ClassDef, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Set[str]:
+    """The class and its subclasses defined in this file (by base-class name)."""
+    names = {owner.name.value}
+    classes = [n for n in (nodes if nodes is not None else _walk(module)) if isinstance(n, cst.ClassDef)]
+    changed = True
+    while changed:
+        changed = False
+        for cls in classes:
+            if cls.name.value not in names and {_dotted(b.value) for b in cls.bases} & names:
+                names.add(cls.name.value)
+                changed = True
+    return names
+
+
+def first_param(func: cst.FunctionDef) -> Optional[str]:
+    params = [*func.params.posonly_params, *func.params.params]
+    return params[0].name.value if params else None
+
+
+def has_any_param(func: cst.FunctionDef) -> bool:
+    p = func.params
+    return bool(p.posonly_params or p.params or p.kwonly_params or isinstance(p.star_arg, cst.Param) or p.star_kwarg)
+
+
+def decorator_names(func: cst.FunctionDef, qualified: Callable[[cst.CSTNode], Set[str]]) -> Set[str]:
+    names: Set[str] = set()
+    for dec in func.decorators:
+        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        names |= qualified(expr)
+        if isinstance(expr, cst.Name):
+            names.add(expr.value)
+    return names
+
+
+def is_instance_method(func: cst.FunctionDef, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]], qualified: Callable[[cst.CSTNode], Set[str]]) -> bool:
+    """A method whose first parameter is ``self`` and that is neither static nor a classmethod."""
+    if enclosing_class(func, parent) is None or first_param(func) != "self":
+        return False
+    names = decorator_names(func, qualified)
+    return not names & {"builtins.staticmethod", "builtins.classmethod", "staticmethod", "classmethod"}
+
+
+def all_names(module: cst.Module) -> Set[str]:
+    return {node.value for node in _walk(module) if isinstance(node, cst.Name)}
+
+
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """A node's children read straight from its dataclass fields: libcst's ``children`` property
+    re-runs a visitor per call and made whole-module walks the detectors' main cost."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(node))
+        _FIELDS[type(node)] = names
+    found: List[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return found
+
+
+def _walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(_child_nodes(node)))
+
+
+walk = _walk
+
+
+# ---------------------------------------------------------------------------------------------
+# project dependencies
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _requirement_names(lines: Iterable[str]) -> Set[str]:
+    names = set()
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        match = _REQ_NAME.match(line)
+        if match:
+            names.add(_normalise(match.group(1)))
+    return names
+
+
+def project_dependencies(root: Optional[str]) -> Tuple[Set[str], str]:
+    """Declared runtime dependencies of the project at ``root`` and where we looked.
+
+    Reads ``[project].dependencies`` and ``[tool.poetry.dependencies]`` in pyproject.toml,
+    ``requirements*.txt`` (and ``requirements/*.txt``), and ``[options] install_requires`` in
+    setup.cfg. Optional extras do not count: they may not be installed.
+    """
+    if root is None:
+        return set(), "no project root: no pyproject.toml was found"
+    base = Path(root)
+    names: Set[str] = set()
+    looked: List[str] = []
+    pyproject = base / "pyproject.toml"
+    if pyproject.is_file():
+        looked.append("pyproject.toml")
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+        deps = data.get("project", {}).get("dependencies", [])
+        if isinstance(deps, list):
+            names |= _requirement_names(d for d in deps if isinstance(d, str))
+        poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
+        if isinstance(poetry, dict):
+            names |= {_normalise(k) for k in poetry}
+    for req in sorted([*base.glob("requirements*.txt"), *base.glob("requirements/*.txt")]):
+        looked.append(str(req.relative_to(base)))
+        try:
+            names |= _requirement_names(req.read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError):
+            pass
+    setup_cfg = base / "setup.cfg"
+    if setup_cfg.is_file():
+        looked.append("setup.cfg")
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(setup_cfg, encoding="utf-8")
+            raw = parser.get("options", "install_requires", fallback="")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            raw = ""
+        names |= _requirement_names(raw.splitlines())
+    where = ", ".join(looked) if looked else "no dependency file"
+    return names, f"{where} under {root}"
+
+
+def depends_on(root: Optional[str], package: str) -> Tuple[bool, str]:
+    names, where = project_dependencies(root)
+    return _normalise(package) in names, where
+
+
+# ---------------------------------------------------------------------------------------------
+# imports a rewrite made unused
+
+
+def drop_unused_from_imports(module: cst.Module, module_name: str, objs: Set[str]) -> cst.Module:
+    """Remove ``from module_name import obj [as x]`` aliases (``obj`` in ``objs``) whose local name
+    no longer appears anywhere in ``module``: the rewrite replaced their last use. Conservative:
+    any Name or string with that spelling (``__all__``, an attribute) keeps the import, and an
+    import line carrying comments is left alone."""
+    used_outside = _uses_outside_imports(module)
+
+    changed = False
+    body: List[cst.BaseStatement] = []
+    for stmt in module.body:
+        new_stmt: Optional[cst.BaseStatement] = stmt
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            imp = stmt.body[0]
+            if (
+                isinstance(imp, cst.ImportFrom)
+                and not imp.relative
+                and _dotted(imp.module) == module_name
+                and not isinstance(imp.names, cst.ImportStar)
+                and not any(line.comment for line in stmt.leading_lines)
+                and stmt.trailing_whitespace.comment is None
+            ):
+                keep = [
+                    a
+                    for a in imp.names
+                    if not (_dotted(a.name) in objs and (_alias_name(a) or _dotted(a.name)) not in used_outside)
+                ]
+                if len(keep) != len(imp.names):
+                    changed = True
+                    if not keep:
+                        new_stmt = None
+                    else:
+                        if imp.names[-1].comma is cst.MaybeSentinel.DEFAULT or imp.rpar is None:
+                            keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                        new_stmt = stmt.with_changes(body=[imp.with_changes(names=keep)])
+        if new_stmt is not None:
+            body.append(new_stmt)
+    return module.with_changes(body=body) if changed else module
+
+
+def _uses_outside_imports(module: cst.Module) -> Set[str]:
+    """Every Name that is not part of an import statement."""
+    found: Set[str] = set()
+    stack: List[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        elif isinstance(node, cst.SimpleString):
+            found.add(node.value.strip("\"'"))
+        stack.extend(node.children)
+    return found

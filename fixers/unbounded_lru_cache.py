@@ -1,0 +1,372 @@
+"""## What it does
+Finds `functools.cache`, `functools.lru_cache(maxsize=None)` and `functools.lru_cache(None)`,
+whatever they are imported as (`from functools import cache as memo`, `import functools as ft`),
+as decorators or called directly, and bounds them with `lru_cache(maxsize=N)`.
+
+## Why is this bad?
+An unbounded cache keeps one entry (the arguments and the result) for every distinct call, for the
+life of the process. Called with request data, ids or timestamps, it grows without limit.
+
+## Example
+```python
+from functools import cache
+
+@cache
+def render(template_id, locale):
+    return compile_template(template_id, locale)
+```
+
+## Use instead
+```python
+from functools import cache, lru_cache
+
+@lru_cache(maxsize=1000)
+def render(template_id, locale):
+    return compile_template(template_id, locale)
+```
+
+## Options
+N is inferred from the code when it names a size limit (a module or class constant such as
+`MAX_CACHE_SIZE` or `cache_size`, defined before the decorator), and referenced by name; otherwise
+`--max-len` / `max-len` (default 1000). The message says where N came from.
+
+ruff `UP033`, pyupgrade (`--py39-plus`) and refurb `FURB134` (use-cache) push the other way:
+they rewrite `lru_cache(maxsize=None)` to `@cache`. All three only look at `maxsize=None`, so once
+memfix has written a bound they leave it alone and the tools agree. They only disagree about caches
+you want unbounded on purpose (a small, known key set). For those, pick one spelling and tell the
+other tools: keep `@cache` and mark the line `# memfix: ignore[MF202]`, or keep
+`lru_cache(maxsize=None)` and disable the rewrite (`[tool.ruff.lint] extend-ignore = ["UP033"]`,
+refurb `--ignore FURB134` or `[tool.refurb] ignore = ["FURB134"]`; pyupgrade has no per-rule
+switch, so run it with a lower `--pyXY-plus` or exclude the file).
+
+## Fix safety
+Safe: a bounded cache only recomputes a result that was evicted, and a memoised function returns
+the same value for the same arguments. Unsafe when the function returns a new mutable or
+identity-bearing object (`[]`, `{}`, `threading.Lock()`, a `collections` container): callers may
+rely on getting the same object back for a key, and after an eviction they get a new one. Also
+unsafe for `cache(f)` called on a function memfix cannot see.
+
+## Fix availability
+Always, unless neither `lru_cache` nor `functools.lru_cache` can be spelled without shadowing a
+name. Not reported: `lru_cache()` / `lru_cache(maxsize=128)` (already bounded), functions without
+parameters (they hold one entry), and methods taking `self` (MF203 reports those).
+
+## References
+- [functools.lru_cache](https://docs.python.org/3/library/functools.html#functools.lru_cache)
+- ruff UP033, refurb FURB134 (opposite direction); flake8-bugbear B019 (methods)
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import List, Optional, Set, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
+from memfix.fixers._cache_analysis import (
+    CACHE,
+    LRU_CACHE,
+    Bound,
+    BoundCandidate,
+    all_names,
+    ast_cache_names,
+    ast_is_cache_decorator,
+    bound_candidates,
+    cache_decorator,
+    choose_bound,
+    drop_unused_from_imports,
+    enclosing_class,
+    has_any_param,
+    import_ref,
+    is_instance_method,
+    m_is_none,
+    maxsize_arg,
+    walk,
+)
+from memfix.model import Safety
+
+RULE = Rule(
+    code="MF202",
+    name="unbounded-lru-cache",
+    summary="functools.lru_cache(maxsize=None) / functools.cache grows without limit",
+    fix_title="Bound the cache with lru_cache(maxsize=N)",
+)
+
+EXAMPLES = (
+    Invalid(
+        "import functools\n\n@functools.cache\ndef parse(text):\n    return text.split()\n",
+        fixed="import functools\n\n@functools.lru_cache(maxsize=1000)\ndef parse(text):\n    return text.split()\n",
+        safety=Safety.SAFE,
+    ),
+    Invalid(
+        "from functools import lru_cache\n\nMAX_CACHE_SIZE = 256\n\n@lru_cache(maxsize=None)\n"
+        "def fetch(key):\n    return key.upper()\n",
+        fixed="from functools import lru_cache\n\nMAX_CACHE_SIZE = 256\n\n@lru_cache(maxsize=MAX_CACHE_SIZE)\n"
+        "def fetch(key):\n    return key.upper()\n",
+        safety=Safety.SAFE,
+    ),
+    Valid("from functools import lru_cache\n\n@lru_cache(maxsize=128)\ndef parse(text):\n    return text.split()\n"),
+    Valid("from functools import cache\n\n@cache\ndef settings():\n    return load()\n"),
+)
+
+#: calls whose result is a new object callers may mutate or rely on by identity
+_IDENTITY_PREFIXES = ("threading.", "asyncio.", "multiprocessing.", "collections.", "queue.", "weakref.")
+_IDENTITY_BUILTINS = {"builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray", "builtins.object"}
+
+
+@dataclass(frozen=True)
+class BoundPlan(FixPlan):
+    """Replace ``node`` (a Decorator's expression or a Call) with ``replacement``."""
+
+    replacement: Optional[cst.BaseExpression] = None
+    import_module: Optional[str] = None
+    import_obj: Optional[str] = None
+
+
+class Detector(BaseDetector):
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider, ScopeProvider)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._module: Optional[cst.Module] = None
+        self._names: Optional[Set[str]] = None
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return self.get_metadata(ParentNodeProvider, node, None)
+
+    def qualified(self, node: cst.CSTNode) -> Set[str]:
+        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+
+    def names(self) -> Set[str]:
+        if self._names is None:
+            assert self._module is not None
+            self._names = all_names(self._module)
+        return self._names
+
+    def symbol_of(self, func: cst.FunctionDef) -> str:
+        parts = [func.name.value]
+        node: Optional[cst.CSTNode] = self.parent(func)
+        while node is not None:
+            if isinstance(node, cst.ClassDef):
+                parts.append(node.name.value)
+            elif isinstance(node, cst.FunctionDef):
+                parts.append(node.name.value + ".<locals>")
+            node = self.parent(node)
+        return ".".join(reversed(parts))
+
+    def bound_for(self, site: cst.CSTNode, func: Optional[cst.FunctionDef]) -> Bound:
+        """Module constants defined above ``site``; in a class body also class constants above it."""
+        assert self._module is not None
+        line = self.line_of(site)
+        candidates: List[Tuple[str, BoundCandidate]] = []
+        owner = enclosing_class(func, self.parent) if func is not None else None
+        if owner is not None:
+            for cand in bound_candidates(owner.body.body, "class constant", self.line_of):
+                if cand.line < line:
+                    candidates.append((cand.name, cand))
+        top_line = self.line_of(owner) if owner is not None else line
+        nested = func is not None and owner is None and self.parent(func) is not None and not isinstance(
+            self.parent(func), cst.Module
+        )
+        for cand in bound_candidates(self._module.body, "module constant", self.line_of):
+            if nested or cand.line < top_line:
+                if cand.name not in {c.name for _, c in candidates}:
+                    candidates.append((cand.name, cand))
+        return choose_bound(candidates, self.ctx.fallback_max_len())
+
+    def identity_hazard(self, func: cst.FunctionDef) -> Optional[str]:
+        """Why a bounded cache could hand out a different object for the same key, if it could."""
+        for node in walk(func.body):
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if not isinstance(node, cst.Return) or node.value is None:
+                continue
+            value = node.value
+            assert self._module is not None
+            code = self._module.code_for_node(value)
+            if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+                return f"`{func.name.value}` returns a new mutable `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
+            if isinstance(value, cst.Call):
+                names = self.qualified(value.func)
+                if names & _IDENTITY_BUILTINS or any(n.startswith(_IDENTITY_PREFIXES) for n in names):
+                    return f"`{func.name.value}` returns a new `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
+        return None
+
+    def lru_spelling(self, func_expr: cst.BaseExpression) -> Optional[Tuple[str, Optional[str], Optional[str]]]:
+        """How to write lru_cache here: next to the module alias already used, else an import."""
+        if isinstance(func_expr, cst.Attribute) and isinstance(func_expr.value, (cst.Name, cst.Attribute)):
+            assert self._module is not None
+            return f"{self._module.code_for_node(func_expr.value)}.lru_cache", None, None
+        if isinstance(func_expr, cst.Name) and LRU_CACHE in self.qualified(func_expr):
+            return func_expr.value, None, None
+        assert self._module is not None
+        ref = import_ref(self._module, "functools", "lru_cache", self.names())
+        if ref is None:
+            return None
+        return ref.code, ref.add_module, ref.add_obj
+
+    # -- detection ------------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if is_instance_method(node, self.parent, self.qualified):
+            return  # MF203 reports caches on methods
+        for decorator in node.decorators:
+            found = cache_decorator(decorator, self.qualified)
+            if found is None or not found.unbounded:
+                continue
+            if not has_any_param(node):
+                continue  # one entry at most
+            self.report_site(decorator.decorator, node, self.symbol_of(node))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(self.parent(node), cst.Decorator):
+            return
+        names = self.qualified(node.func)
+        if CACHE in names and len(node.args) == 1:
+            target: Optional[cst.BaseExpression] = node.args[0].value
+        elif LRU_CACHE in names:
+            arg = maxsize_arg(node)
+            if arg is None or not m_is_none(arg.value):
+                return
+            outer = self.parent(node)
+            if not (isinstance(outer, cst.Call) and outer.func is node and len(outer.args) == 1):
+                return
+            target = outer.args[0].value
+        else:
+            return
+        func = self._function_named(target)
+        symbol = self._module.code_for_node(target) if self._module and target is not None else "?"
+        self.report_site(node, func, f"{symbol} (cache call)", called=True)
+
+    def _function_named(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.FunctionDef]:
+        if not isinstance(expr, cst.Name) or self._module is None:
+            return None
+        for stmt in self._module.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == expr.value:
+                return stmt
+        return None
+
+    def report_site(
+        self, expr: cst.BaseExpression, func: Optional[cst.FunctionDef], symbol: str, called: bool = False
+    ) -> None:
+        assert self._module is not None
+        bound = self.bound_for(expr, func)
+        written = self._module.code_for_node(expr)
+        what = f"`{written}`" if len(written) < 60 else "this cache"
+        name = f"`{func.name.value}`" if func is not None else "the function"
+        message = f"{what} on {name} is unbounded: it keeps every distinct argument tuple and result forever"
+        replacement = self._replacement(expr, bound, called)
+        if replacement is None:
+            self.report(
+                expr, symbol=symbol, message=message,
+                no_fix_reason="neither `lru_cache` nor `functools.lru_cache` can be written here without shadowing a name",
+            )
+            return
+        new_expr, module, obj = replacement
+        hazard = self.identity_hazard(func) if func is not None else None
+        if func is None:
+            hazard = "the cached function is not defined in this file, so what it returns is unknown"
+        safety = Safety.UNSAFE if hazard else Safety.SAFE
+        reason = hazard or f"a bounded memo only recomputes evicted results; {bound.describe()}"
+        if hazard:
+            reason = f"{hazard}; {bound.describe()}"
+        plan = BoundPlan(
+            safety=safety,
+            description=f"bound the cache: {self._module.code_for_node(new_expr)}",
+            reason=reason,
+            replacement=new_expr,
+            import_module=module,
+            import_obj=obj,
+        )
+        self.report(expr, symbol=symbol, message=message, plan=plan)
+
+    def _replacement(
+        self, expr: cst.BaseExpression, bound: Bound, called: bool
+    ) -> Optional[Tuple[cst.BaseExpression, Optional[str], Optional[str]]]:
+        if isinstance(expr, cst.Call) and LRU_CACHE in self.qualified(expr.func):
+            arg = maxsize_arg(expr)
+            assert arg is not None
+            value = cst.parse_expression(bound.code)
+            positional = [a for a in expr.args if a.keyword is None and not a.star]
+            if arg.keyword is not None or len(positional) > 1:
+                new_arg = arg.with_changes(value=value)
+            else:
+                new_arg = cst.Arg(
+                    value=value,
+                    keyword=cst.Name("maxsize"),
+                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                    comma=arg.comma,
+                )
+            args = [new_arg if a is arg else a for a in expr.args]
+            return expr.with_changes(args=args), None, None
+        func_expr = expr.func if isinstance(expr, cst.Call) else expr
+        spelling = self.lru_spelling(func_expr)
+        if spelling is None:
+            return None
+        code, module, obj = spelling
+        new_call = cst.parse_expression(f"{code}(maxsize={bound.code})")
+        if called:
+            assert isinstance(expr, cst.Call)
+            return cst.Call(func=new_call, args=expr.args), module, obj
+        return new_call, module, obj
+
+
+class Transformer(BaseTransformer[BoundPlan]):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._changed = False
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        # `from functools import cache [as memo]` may have lost its last use
+        return drop_unused_from_imports(updated_node, "functools", {"cache"}) if self._changed else updated_node
+
+    def leave_Decorator(self, original_node: cst.Decorator, updated_node: cst.Decorator) -> cst.Decorator:
+        plan = self.plans.get(original_node.decorator)
+        if plan is None or plan.replacement is None:
+            return updated_node
+        self._imports(plan)
+        self._changed = True
+        return updated_node.with_changes(decorator=plan.replacement)
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        plan = self.plans.get(original_node)
+        if plan is None or plan.replacement is None:
+            return updated_node
+        self._imports(plan)
+        self._changed = True
+        return plan.replacement.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+    def _imports(self, plan: BoundPlan) -> None:
+        if plan.import_module is not None:
+            self.add_import(plan.import_module, plan.import_obj)
+
+
+def _ast_filter(tree: ast.Module) -> bool:
+    """A functools cache (any alias) used as a decorator or called, unbounded or maybe so."""
+    names = ast_cache_names(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(ast_is_cache_decorator(d, names) for d in node.decorator_list):
+                return True
+        elif isinstance(node, ast.Call) and ast_is_cache_decorator(node.func, names):
+            return True
+    return False
+
+
+FIXER = Fixer(
+    rule=RULE,
+    doc=__doc__ or "",
+    examples=EXAMPLES,
+    detector=Detector,
+    transformer=Transformer,
+    needles=(b"functools",),
+    ast_filter=_ast_filter,
+)
