@@ -24,6 +24,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from memfix.config import Settings
+from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
 from memfix.splice import SpliceError, splice
@@ -54,16 +55,17 @@ def fix_enabled(plan: Optional[Union[FixPlan, FixInfo]], code: str, settings: Se
     return any(code.startswith(prefix) for prefix in settings.extend_safe_fixes)
 
 
-def _candidates(text: str, fixers: Sequence[Fixer]) -> Tuple[Fixer, ...]:
+def _candidates(text: str, fixers: Sequence[Fixer]) -> Tuple[Tuple[Fixer, ...], Optional[ast.Module]]:
+    """The rules worth a libcst parse, and the ``ast`` tree if one was built for their filters."""
     by_needle = [f for f in fixers if any(n.decode("ascii") in text for n in f.needles)]
     if not by_needle or all(f.ast_filter is None for f in by_needle):
-        return tuple(by_needle)
+        return tuple(by_needle), None
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
-        return tuple(by_needle)
-    return tuple(f for f in by_needle if f.ast_filter is None or f.ast_filter(tree))
+        return tuple(by_needle), None
+    return tuple(f for f in by_needle if f.ast_filter is None or f.ast_filter(tree)), tree
 
 
 def parse_error_message(exc: Exception) -> str:
@@ -77,9 +79,12 @@ def parse_error_message(exc: Exception) -> str:
 def detect(
     text: str, path: str, settings: Settings, fixers: Sequence[Fixer]
 ) -> Union[Detection, FileError]:
-    candidates = _candidates(text, fixers)
+    candidates, tree = _candidates(text, fixers)
     if not candidates:
         return Detection()
+    problem = too_deep(text, tree)  # libcst's parser can kill the process on deep nesting
+    if problem is not None:
+        return FileError(path, "parse", problem)
     try:
         module = cst.parse_module(text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, ...
