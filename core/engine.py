@@ -13,6 +13,7 @@ once on one ``MetadataWrapper`` shared by every detector.
 from __future__ import annotations
 
 import ast
+import sys
 import traceback
 import warnings
 from collections import Counter
@@ -61,14 +62,28 @@ def _candidates(text: str, fixers: Sequence[Fixer]) -> Tuple[Tuple[Fixer, ...], 
     if not by_needle or all(f.ast_filter is None for f in by_needle):
         return tuple(by_needle), None
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings about the user's code are not ours to print
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
         return tuple(by_needle), None
     return tuple(f for f in by_needle if f.ast_filter is None or f.ast_filter(tree)), tree
 
 
-def parse_error_message(exc: Exception) -> str:
+def parse_error_message(exc: Exception, text: Optional[str] = None) -> str:
+    if isinstance(exc, cst.ParserSyntaxError) and text is not None:
+        # CPython's own message names the right line (libcst's is sometimes one below) and says
+        # what is wrong in words ("Missing parentheses in call to 'print'")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(text)
+        except SyntaxError as syntax:
+            if syntax.lineno:
+                return f"cannot parse: line {syntax.lineno}: {syntax.msg}"
+        except (ValueError, RecursionError, MemoryError):
+            pass
     if isinstance(exc, cst.ParserSyntaxError):
         return f"cannot parse: line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
     if isinstance(exc, RecursionError):
@@ -88,7 +103,7 @@ def detect(
     try:
         module = cst.parse_module(text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, ...
-        return FileError(path, "parse", parse_error_message(exc))
+        return FileError(path, "parse", parse_error_message(exc, text))
     detection = Detection(module=module, candidates=candidates, parsed=True)
     detection.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     suppressions = find_suppressions(text)
@@ -205,8 +220,17 @@ def verify_fix(
 ) -> VerifyOutcome:
     """Compile the rewrite and re-run every selected detector on it (ruff's re-lint after fix)."""
     problem = _compile_error(new_bytes, path)
-    if problem is not None and _compile_error(old_bytes, path) is None:
-        return VerifyOutcome(ok=False, reason=f"the rewritten file does not compile ({problem})")
+    if problem is not None:
+        before = _compile_error(old_bytes, path)
+        if before is None:
+            return VerifyOutcome(ok=False, reason=f"the rewritten file does not compile ({problem})")
+        # Python 2, syntax newer than this interpreter, ...: a rewrite that cannot be compiled
+        # cannot be checked, and is never written
+        return VerifyOutcome(
+            ok=False,
+            reason=f"the file does not compile with Python {sys.version_info[0]}.{sys.version_info[1]} "
+            f"({before}), so no rewrite of it can be checked",
+        )
     after = detect(new_text, path, settings, fixers)
     if isinstance(after, FileError):
         return VerifyOutcome(ok=False, reason=f"the rewritten file cannot be re-scanned ({after.message})")

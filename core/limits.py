@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+import warnings
 from typing import Optional
 
 #: deepest ``ast`` tree handed to libcst
@@ -57,7 +58,9 @@ def too_deep(text: str, tree: Optional[ast.AST] = None) -> Optional[str]:
     """Why libcst must not be given ``text``, or None. ``tree``: its ast, if already parsed."""
     if tree is None:
         try:
-            tree = ast.parse(text)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarnings about the user's code are not ours to print
+                tree = ast.parse(text)
         except (RecursionError, MemoryError):
             return "cannot parse: nesting too deep (the Python parser gives up)"
         except SyntaxError as exc:
