@@ -13,10 +13,16 @@ import sys as _sys
 # and half the stdlib: a scanned project's `libcst.py` or `tokenize.py` would run. memfix never
 # executes the code it scans, so that entry goes (only when memfix itself is the -m target).
 def _run_as_module() -> bool:
-    if _sys.argv[:1] != ["-m"] or _sys.path[:1] not in ([""], [_os.getcwd()]):
+    if _sys.argv[:1] != ["-m"] or not _sys.path:
+        return False
+    try:
+        cwd = _os.getcwd()
+    except OSError:  # the working folder was removed: nothing to shadow anything from
+        return False
+    if _sys.path[0] not in ("", cwd):
         return False
     orig = getattr(_sys, "orig_argv", None)  # 3.10+; on 3.9 "-m" while importing memfix is enough
-    return orig is None or orig[-len(_sys.argv)] in ("memfix", "memfix.__main__")
+    return orig is None or orig[-len(_sys.argv)].replace("-m", "", 1) in ("memfix", "memfix.__main__")
 
 
 if _run_as_module():

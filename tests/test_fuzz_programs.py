@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,8 @@ FUZZ = settings(
 )
 RAW = Settings(unsafe_fixes=True, verify=False, cache=False)
 FULL = Settings(unsafe_fixes=True, cache=False)
+# hypothesmith compiles what it generates; the SyntaxWarnings are about generated code, not memfix
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 SHAPES = [ex.code for fx in FIXERS for ex in fx.examples if isinstance(ex, Invalid)]
 TOLERATED = ("parse", "verify", "roundtrip")
 
