@@ -13,6 +13,7 @@ once on one ``MetadataWrapper`` shared by every detector.
 from __future__ import annotations
 
 import ast
+import sys
 import traceback
 import warnings
 from collections import Counter
@@ -24,6 +25,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from memfix.config import Settings
+from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
 from memfix.splice import SpliceError, splice
@@ -58,9 +60,11 @@ def _ast_parse(text: str) -> Tuple[Optional[ast.Module], Optional[str]]:
     """``ast`` is ~10x cheaper than libcst: every file gets it, so syntax errors are reported even
     in files no rule could touch, and its tree feeds the rules' cheap filters."""
     try:
-        return ast.parse(text), None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings about the user's code are not ours to print
+            return ast.parse(text), None
     except SyntaxError as exc:
-        where = f"line {exc.lineno}, column {exc.offset}: " if exc.lineno else ""
+        where = f"line {exc.lineno}: " if exc.lineno else ""
         return None, f"cannot parse: {where}{exc.msg}"
     except (ValueError, RecursionError, MemoryError) as exc:
         return None, f"cannot parse: {type(exc).__name__}: {exc}"
@@ -74,7 +78,19 @@ def _candidates(text: str, tree: Optional[ast.Module], fixers: Sequence[Fixer]) 
     return tuple(f for f in by_needle if f.ast_filter is None or f.ast_filter(tree))
 
 
-def parse_error_message(exc: Exception) -> str:
+def parse_error_message(exc: Exception, text: Optional[str] = None) -> str:
+    if isinstance(exc, cst.ParserSyntaxError) and text is not None:
+        # CPython's own message names the right line (libcst's is sometimes one below) and says
+        # what is wrong in words ("Missing parentheses in call to 'print'")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(text)
+        except SyntaxError as syntax:
+            if syntax.lineno:
+                return f"cannot parse: line {syntax.lineno}: {syntax.msg}"
+        except (ValueError, RecursionError, MemoryError):
+            pass
     if isinstance(exc, cst.ParserSyntaxError):
         return f"cannot parse: line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
     if isinstance(exc, RecursionError):
@@ -89,10 +105,13 @@ def detect(
     candidates = _candidates(text, tree, fixers)
     if not candidates and ast_error is None:
         return Detection()
+    problem = too_deep(text, tree)  # libcst's parser can kill the process on deep nesting
+    if problem is not None:
+        return FileError(path, "parse", problem)
     try:
         module = cst.parse_module(text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, ...
-        return FileError(path, "parse", ast_error or parse_error_message(exc))
+        return FileError(path, "parse", ast_error or parse_error_message(exc, text))
     if not candidates:
         return Detection()
     detection = Detection(module=module, candidates=candidates, parsed=True)
@@ -218,8 +237,17 @@ def verify_fix(
 ) -> VerifyOutcome:
     """Compile the rewrite and re-run every selected detector on it (ruff's re-lint after fix)."""
     problem = _compile_error(new_bytes, path)
-    if problem is not None and _compile_error(old_bytes, path) is None:
-        return VerifyOutcome(ok=False, reason=f"the rewritten file does not compile ({problem})")
+    if problem is not None:
+        before = _compile_error(old_bytes, path)
+        if before is None:
+            return VerifyOutcome(ok=False, reason=f"the rewritten file does not compile ({problem})")
+        # Python 2, syntax newer than this interpreter, ...: a rewrite that cannot be compiled
+        # cannot be checked, and is never written
+        return VerifyOutcome(
+            ok=False,
+            reason=f"the file does not compile with Python {sys.version_info[0]}.{sys.version_info[1]} "
+            f"({before}), so no rewrite of it can be checked",
+        )
     after = detect(new_text, path, settings, fixers)
     if isinstance(after, FileError):
         return VerifyOutcome(ok=False, reason=f"the rewritten file cannot be re-scanned ({after.message})")

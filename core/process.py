@@ -1,10 +1,17 @@
-"""One file, start to end, as a function that never raises and returns a picklable FileReport."""
+"""One file, start to end, as a function that never raises and returns a picklable FileReport.
+
+The bytes are read once, through a descriptor opened without blocking (a FIFO named ``x.py`` must
+not hang the run) and checked to be a regular file; their hash is what the writer compares the file
+against just before replacing it.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 import traceback
 from dataclasses import replace
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, Union
 
 from memfix.apply import content_hash, write_atomic
 from memfix.config import Settings
@@ -19,6 +26,16 @@ from memfix.source import decode_source, encode_source
 def process_file(source: SourceFile, settings: Settings, mode: Mode, fixers: Sequence[Fixer]) -> FileReport:
     try:
         return _process(source, settings, mode, fixers)
+    except RecursionError:  # a visitor or the code generator on a deep tree the guard let through
+        return FileReport(
+            path=source.display,
+            errors=(FileError(source.display, "parse", "cannot analyse: nesting too deep (RecursionError)"),),
+        )
+    except MemoryError:
+        return FileReport(
+            path=source.display,
+            errors=(FileError(source.display, "internal", "out of memory while processing this file"),),
+        )
     except Exception as exc:  # a bug in memfix must cost one file, not the run
         return FileReport(
             path=source.display,
@@ -35,11 +52,9 @@ def process_file(source: SourceFile, settings: Settings, mode: Mode, fixers: Seq
 
 def _process(source: SourceFile, settings: Settings, mode: Mode, fixers: Sequence[Fixer]) -> FileReport:
     path = source.display
-    try:
-        with open(source.real, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        return FileReport(path=path, errors=(FileError(path, "read", f"cannot read: {exc.strerror or exc}"),))
+    data = read_regular_file(source.real)
+    if isinstance(data, str):
+        return FileReport(path=path, errors=(FileError(path, "read", data),))
     decoded = decode_source(path, data)
     if isinstance(decoded, FileError):
         return FileReport(path=path, errors=(decoded,))
@@ -83,6 +98,25 @@ def _process(source: SourceFile, settings: Settings, mode: Mode, fixers: Sequenc
         written = True
         findings = _mark_applied(findings, fixed_keys, settings)
     return replace(base, findings=tuple(findings), diff=diff, fixable=fixable, verify=verify, written=written)
+
+
+def read_regular_file(real: str) -> Union[bytes, str]:
+    """The file's bytes, or why they cannot be read."""
+    try:
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "cannot read: not a regular file"
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            return handle.read()
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _mark_applied(findings: Sequence[Finding], fixed: Dict[Tuple[str, str], int], settings: Settings) -> List[Finding]:

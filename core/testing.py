@@ -25,6 +25,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from memfix.api import SourceResult, fix_source
 from memfix.config import Settings
+from memfix.model import Safety
 
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>MF\d{3}(?:\s*,\s*MF\d{3})*)")
 _FLAGS = re.compile(r"^#\s*flags:\s*(?P<flags>.*)$")
@@ -121,6 +122,12 @@ def assert_compiles(text: str, path: str = "<fixed>") -> None:
 
 def example_settings(unsafe: bool, code: str) -> Settings:
     return Settings(select=(code,), unsafe_fixes=unsafe, cache=False)
+
+
+def settings_for_example(example: object, code: str) -> Settings:
+    """An Invalid example whose fix is unsafe is shown with --unsafe-fixes."""
+    unsafe = bool(getattr(example, "unsafe_fixes", False)) or getattr(example, "safety", None) is Safety.UNSAFE
+    return example_settings(unsafe, code)
 
 
 def fixers_without_fixture(root: Path, module_names: Sequence[str]) -> List[str]:

@@ -248,17 +248,17 @@ def test_bad_inputs_are_one_line_errors_and_others_still_processed(project):
 
 
 def test_unreadable_file_is_reported(project, monkeypatch):
-    import builtins
+    import memfix.process
 
-    real_open = builtins.open
+    real_open = os.open
     target = str((project / "pkg" / "clean.py").resolve())
 
-    def fake_open(file, *args, **kwargs):
-        if str(file) == target:
+    def denied(path, *args, **kwargs):  # running as root, chmod 000 would not deny anything
+        if str(path) == target:
             raise PermissionError(13, "Permission denied")
-        return real_open(file, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(memfix.process.os, "open", denied)
     result = invoke(["pkg"], project)
     assert result.exit_code == 2
     assert "pkg/clean.py: cannot read: Permission denied" in result.stderr

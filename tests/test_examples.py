@@ -7,7 +7,7 @@ import pytest
 from memfix.api import fix_source
 from memfix.fixer import Invalid, Valid
 from memfix.fixers import FIXERS
-from memfix.testing import assert_stable, example_settings
+from memfix.testing import assert_stable, example_settings, settings_for_example
 
 CASES = [(fx, i, ex) for fx in FIXERS for i, ex in enumerate(fx.examples)]
 
@@ -20,7 +20,7 @@ def test_example(fixer, index, example):
         assert not result.changed
         return
     assert isinstance(example, Invalid)
-    settings = example_settings(example.unsafe_fixes or example.safety is not None and example.safety.value == "unsafe", fixer.code)
+    settings = settings_for_example(example, fixer.code)
     result = fix_source(example.code, settings)
     assert result.error is None
     assert [f.code for f in result.findings] and all(f.code == fixer.code for f in result.findings)
