@@ -26,6 +26,7 @@ from libcst.metadata import MetadataWrapper
 from memfix.config import Settings
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
+from memfix.prefilter import Regions, slice_source
 from memfix.splice import SpliceError, splice
 from memfix.suppress import find_suppressions, is_suppressed
 
@@ -39,6 +40,8 @@ class Detection:
     candidates: Tuple[Fixer, ...] = ()
     reports: Dict[str, List[Report]] = field(default_factory=dict)
     parsed: bool = False
+    #: libcst saw a slice of the text (memfix.prefilter); such a detection carries no fix
+    sliced: bool = False
 
     @property
     def findings(self) -> List[Finding]:
@@ -55,15 +58,39 @@ def fix_enabled(plan: Optional[Union[FixPlan, FixInfo]], code: str, settings: Se
 
 
 def _candidates(text: str, fixers: Sequence[Fixer]) -> Tuple[Fixer, ...]:
+    return _prefilter(text, fixers)[0]
+
+
+def _prefilter(text: str, fixers: Sequence[Fixer]) -> Tuple[Tuple[Fixer, ...], Optional[str]]:
+    """Candidate rules, and the slice of ``text`` they need when all of them named regions
+    (None: the whole text). See memfix.prefilter."""
     by_needle = [f for f in fixers if any(n.decode("ascii") in text for n in f.needles)]
     if not by_needle or all(f.ast_filter is None for f in by_needle):
-        return tuple(by_needle)
+        return tuple(by_needle), None
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
-        return tuple(by_needle)
-    return tuple(f for f in by_needle if f.ast_filter is None or f.ast_filter(tree))
+        return tuple(by_needle), None
+    chosen: List[Fixer] = []
+    keep: List[ast.stmt] = []
+    whole = False
+    for fixer in by_needle:
+        verdict = True if fixer.ast_filter is None else fixer.ast_filter(tree)
+        if not verdict:
+            continue
+        chosen.append(fixer)
+        if isinstance(verdict, Regions):
+            keep.extend(verdict.nodes)
+        else:
+            whole = True
+    if whole or not chosen:
+        return tuple(chosen), None
+    try:
+        sliced = slice_source(text, tree, keep)
+    except RecursionError:
+        sliced = None
+    return tuple(chosen), sliced
 
 
 def parse_error_message(exc: Exception) -> str:
@@ -75,16 +102,34 @@ def parse_error_message(exc: Exception) -> str:
 
 
 def detect(
-    text: str, path: str, settings: Settings, fixers: Sequence[Fixer]
+    text: str, path: str, settings: Settings, fixers: Sequence[Fixer], *, prefilter: bool = True
 ) -> Union[Detection, FileError]:
-    candidates = _candidates(text, fixers)
+    """Findings of ``text``. With ``prefilter`` (the default) libcst sees only the candidate rules
+    and, when they named regions, only the slice they need; without it every rule runs on the
+    whole text (the reference the pre-filter is tested against)."""
+    if not prefilter:
+        return _detect_in(text, text, path, settings, tuple(fixers))
+    candidates, sliced = _prefilter(text, fixers)
     if not candidates:
         return Detection()
+    if sliced is not None:
+        detection = _detect_in(sliced, text, path, settings, candidates)
+        # a fix is computed, spliced and verified on the whole module, never on a slice
+        if isinstance(detection, Detection) and not any(
+            fix_enabled(r.plan, code, settings) for code, rs in detection.reports.items() for r in rs
+        ):
+            return detection
+    return _detect_in(text, text, path, settings, candidates)
+
+
+def _detect_in(
+    parsed_text: str, text: str, path: str, settings: Settings, candidates: Tuple[Fixer, ...]
+) -> Union[Detection, FileError]:
     try:
-        module = cst.parse_module(text)
+        module = cst.parse_module(parsed_text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, ...
         return FileError(path, "parse", parse_error_message(exc))
-    detection = Detection(module=module, candidates=candidates, parsed=True)
+    detection = Detection(module=module, candidates=candidates, parsed=True, sliced=parsed_text is not text)
     detection.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     suppressions = find_suppressions(text)
     for fixer in candidates:

@@ -50,6 +50,7 @@ import ast
 from memfix.fixer import Fixer, Invalid, Rule, Valid
 from memfix.fixers._with_rewrite import WithRewriteDetector, WithRewriteTransformer
 from memfix.model import Safety
+from memfix.prefilter import FilterResult, enclosing_functions
 
 RULE = Rule(
     code="MF301",
@@ -85,21 +86,24 @@ class Transformer(WithRewriteTransformer):
     pass
 
 
-def _ast_filter(tree: ast.Module) -> bool:
-    """Some `open(...)` call that is not directly a with-item."""
+def _ast_filter(tree: ast.Module) -> FilterResult:
+    """Some `open(...)` call that is not directly a with-item; the analysis of a handle stays in
+    the function that opens it, so only those functions need libcst (memfix.prefilter)."""
     managed = {
         id(item.context_expr)
         for node in ast.walk(tree)
         if isinstance(node, (ast.With, ast.AsyncWith))
         for item in node.items
     }
-    return any(
-        isinstance(node, ast.Call)
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id == "open"
         and id(node) not in managed
-        for node in ast.walk(tree)
-    )
+    ]
+    return enclosing_functions(tree, calls)
 
 
 FIXER = Fixer(

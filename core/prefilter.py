@@ -1,0 +1,233 @@
+"""The cheap pass before libcst: which rules can match a file, and which parts of it they need.
+
+libcst costs about 10x ``ast`` to parse, and scope, qualified-name, parent and position metadata
+cost another 6-8x the parse, all proportional to the size of the tree. So the engine spends them
+only where a rule can match, in three steps:
+
+1. needles: a rule is a candidate only if the text holds one of its byte strings;
+2. the rule's ``ast_filter`` on one shared ``ast`` parse: ``False`` drops the rule for this file;
+   ``True`` keeps it for the whole file; a :class:`Regions` keeps it for the statements named;
+3. when every candidate rule named regions, the text given to libcst is a *slice*: the named
+   statements verbatim, every function and class around them down to their headers, every other
+   function or class replaced by a one-line stub binding the same name, everything else (imports,
+   assignments, other compound statements) verbatim. The slice has exactly the lines and columns of
+   the original, so positions, spans and line numbers quoted in messages are unchanged.
+
+A rule that returns :class:`Regions` promises that its findings, and everything its analysis
+reads, lie inside those statements or in the module-level bindings the slice keeps. The helpers
+below build such promises for the common shapes; tests/test_perf_prefilter.py checks the promise
+for every rule in ``FIXERS`` by comparing findings with and without the pre-filter.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence, Set, Tuple, Union
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Statements (ast nodes, at any depth) that hold every candidate of a rule in one file.
+
+    Truthy when not empty, so an engine that only tests ``ast_filter(tree)`` for truth keeps working.
+    """
+
+    nodes: Tuple[ast.stmt, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes)
+
+
+FilterResult = Union[bool, Regions]
+
+
+def _parents(tree: ast.AST) -> dict:
+    parents = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    return parents
+
+
+def enclosing_functions(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterResult:
+    """Regions for a rule whose analysis of a candidate stays inside the function holding it.
+
+    Each candidate maps to its outermost enclosing function (method bodies included, so nested
+    functions and closures stay with it). A candidate outside any function (module level, class
+    body) or in a function that declares ``global`` makes the whole file the region: its names
+    are then visible, and may be used, anywhere.
+    """
+    nodes = list(nodes)
+    if not nodes:
+        return False
+    parents = _parents(tree)
+    chosen: List[ast.stmt] = []
+    seen: Set[int] = set()
+    for node in nodes:
+        outermost: Optional[ast.stmt] = None
+        current: Optional[ast.AST] = node
+        while current is not None:
+            if isinstance(current, _FUNCS):
+                outermost = current
+            current = parents.get(current)
+        if outermost is None:
+            return True
+        if id(outermost) not in seen:
+            seen.add(id(outermost))
+            chosen.append(outermost)
+    for function in chosen:
+        if any(isinstance(n, ast.Global) for n in ast.walk(function)):
+            return True
+    return Regions(tuple(chosen))
+
+
+def enclosing_top_level(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterResult:
+    """Regions for a rule that reads a whole class (or top-level function) around a candidate."""
+    nodes = list(nodes)
+    if not nodes:
+        return False
+    parents = _parents(tree)
+    chosen: List[ast.stmt] = []
+    seen: Set[int] = set()
+    for node in nodes:
+        current: ast.AST = node
+        while parents.get(current) is not None and parents[current] is not tree:
+            current = parents[current]
+        if not isinstance(current, _DEFS):
+            return True
+        if id(current) not in seen:
+            seen.add(id(current))
+            chosen.append(current)
+    return Regions(tuple(chosen))
+
+
+def split_lines(text: str) -> List[str]:
+    """Lines with their endings, split where Python's tokenizer splits (not on \\f, \\x1c, ...)."""
+    lines = _LINE.findall(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _ending(line: str) -> str:
+    stripped = line.rstrip("\r\n")
+    return line[len(stripped):]
+
+
+def _statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
+    lists: List[List[ast.stmt]] = []
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(stmt, name, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            lists.append(value)
+    for handler in getattr(stmt, "handlers", ()) or ():
+        lists.append(handler.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        lists.append(case.body)
+    return lists
+
+
+_IDENTIFIER_FIELDS = ("id", "attr", "arg", "name", "asname", "module", "names", "rest", "kwd_attrs")
+
+
+def identifiers(node: ast.AST) -> List[str]:
+    """Every identifier spelled in ``node`` (names, attributes, parameters, keywords, imports), in
+    first-seen order: what libcst would represent as ``Name`` nodes."""
+    seen: dict = {}
+    for child in ast.walk(node):
+        for field in _IDENTIFIER_FIELDS:
+            value = getattr(child, field, None)
+            if value is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if isinstance(item, str):
+                    for part in item.split("."):
+                        if part.isidentifier():
+                            seen.setdefault(part, None)
+    return list(seen)
+
+
+def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optional[str]:
+    """The text libcst needs for ``keep`` (see the module docstring), or None when it cannot be cut.
+
+    A stub keeps the first line's indentation and the statement's line span, and spells every
+    identifier of the code it replaces as an attribute of a constant: ``def name(): (0 .a .b`` on
+    the first line, ``)`` on the last, blank lines between. So the set of names in the module is
+    unchanged (rules pick fresh names from it), no scope gains an access or an assignment, and the
+    stubbed code costs libcst a few nodes however long it was.
+    """
+    lines = split_lines(text)
+    keep_ids = {id(node) for node in keep}
+    holds_keep: Set[int] = set()
+    for node in keep:
+        holds_keep.add(id(node))
+    # mark every ancestor of a kept node
+    parents = _parents(tree)
+    for node in keep:
+        current = parents.get(node)
+        while current is not None and id(current) not in holds_keep:
+            holds_keep.add(id(current))
+            current = parents.get(current)
+
+    out = list(lines)
+
+    def stub(stmt: ast.stmt) -> bool:
+        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
+        last = (stmt.end_lineno or stmt.lineno) - 1
+        if last >= len(lines) or first < 0:
+            return False
+        head = lines[first]
+        indent = head[: stmt.col_offset]
+        if indent.strip(" \t\f") or not head[stmt.col_offset :].startswith(("@", "def", "async", "class")):
+            return False  # not where ast says: let libcst see the whole file
+        if isinstance(stmt, ast.ClassDef):
+            header = f"class {stmt.name}:"
+        else:
+            prefix = "async def" if isinstance(stmt, ast.AsyncFunctionDef) else "def"
+            header = f"{prefix} {stmt.name}():"
+        names = identifiers(stmt)
+        if first == last:
+            body = f"0 .{' .'.join(names)}" if names else "pass"
+            out[first] = f"{indent}{header} {body}{_ending(head)}"
+            return True
+        # the names go on the first line, the closing parenthesis on the last: same line span
+        chain = f" .{' .'.join(names)}" if names else ""
+        out[first] = f"{indent}{header} (0{chain}{_ending(head)}"
+        for index in range(first + 1, last):
+            out[index] = _ending(lines[index])
+        out[last] = f"){_ending(lines[last])}"
+        return True
+
+    def walk(body: List[ast.stmt]) -> bool:
+        for stmt in body:
+            if id(stmt) in keep_ids:
+                continue
+            if isinstance(stmt, _DEFS) and id(stmt) not in holds_keep:
+                if not stub(stmt):
+                    return False
+                continue
+            for inner in _statement_lists(stmt):
+                if not walk(inner):
+                    return False
+        return True
+
+    if not walk(tree.body):
+        return None
+    return "".join(out)
+
+
+__all__ = [
+    "Regions",
+    "FilterResult",
+    "enclosing_functions",
+    "enclosing_top_level",
+    "slice_source",
+    "split_lines",
+]
