@@ -87,20 +87,24 @@ class Transformer(WithRewriteTransformer):
 
 
 def _ast_filter(tree: ast.Module) -> FilterResult:
-    """Some `open(...)` call that is not directly a with-item; the analysis of a handle stays in
-    the function that opens it, so only those functions need libcst (memfix.prefilter)."""
-    managed = {
-        id(item.context_expr)
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.With, ast.AsyncWith))
-        for item in node.items
-    }
+    """Some `open(...)` or `<x>.open(...)` call (`builtins.open` is the same function) that is not
+    directly a with-item. The analysis of a handle stays in the function that opens it, so only
+    those functions need libcst (memfix.prefilter); an alias imported from builtins could be
+    called anything, so it makes the whole file a candidate."""
+    managed = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            managed.update(id(item.context_expr) for item in node.items)
+        elif isinstance(node, ast.ImportFrom) and node.module == "builtins":
+            return True
     calls = [
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "open"
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "open")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "open")
+        )
         and id(node) not in managed
     ]
     return enclosing_functions(tree, calls)
