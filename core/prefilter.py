@@ -136,11 +136,16 @@ def _statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
 _IDENTIFIER_FIELDS = ("id", "attr", "arg", "name", "asname", "module", "names", "rest", "kwd_attrs")
 
 
-def identifiers(node: ast.AST) -> List[str]:
+def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
     """Every identifier spelled in ``node`` (names, attributes, parameters, keywords, imports), in
-    first-seen order: what libcst would represent as ``Name`` nodes."""
+    first-seen order, outside the subtrees whose ids are in ``skip``: what libcst would represent
+    as ``Name`` nodes."""
     seen: dict = {}
-    for child in ast.walk(node):
+    stack = [node]
+    while stack:
+        child = stack.pop()
+        if skip and id(child) in skip:
+            continue
         for field in _IDENTIFIER_FIELDS:
             value = getattr(child, field, None)
             if value is None:
@@ -151,6 +156,7 @@ def identifiers(node: ast.AST) -> List[str]:
                     for part in item.split("."):
                         if part.isidentifier():
                             seen.setdefault(part, None)
+        stack.extend(reversed(list(ast.iter_child_nodes(child))))
     return list(seen)
 
 
@@ -158,10 +164,10 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
     """The text libcst needs for ``keep`` (see the module docstring), or None when it cannot be cut.
 
     A stub keeps the first line's indentation and the statement's line span, and spells every
-    identifier of the code it replaces as an attribute of a constant: ``def name(): (0 .a .b`` on
-    the first line, ``)`` on the last, blank lines between. So the set of names in the module is
-    unchanged (rules pick fresh names from it), no scope gains an access or an assignment, and the
-    stubbed code costs libcst a few nodes however long it was.
+    identifier of the code it replaces as an attribute of a constant: ``def name(): 0 .a .b, \"\"\"``
+    on the first line, the closing quotes on the last, blank lines between. So the set of names in
+    the module is unchanged (rules pick fresh names from it), no scope gains an access or an
+    assignment, and the stubbed code costs libcst a few nodes however long it was.
     """
     lines = split_lines(text)
     keep_ids = {id(node) for node in keep}
@@ -176,50 +182,56 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
             holds_keep.add(id(current))
             current = parents.get(current)
 
-    out = list(lines)
+    stubs: List[Tuple[ast.stmt, int, int]] = []  # statement, first and last line (0-based)
 
-    def stub(stmt: ast.stmt) -> bool:
-        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
-        last = (stmt.end_lineno or stmt.lineno) - 1
-        if last >= len(lines) or first < 0:
-            return False
-        head = lines[first]
-        indent = head[: stmt.col_offset]
-        if indent.strip(" \t\f") or not head[stmt.col_offset :].startswith(("@", "def", "async", "class")):
-            return False  # not where ast says: let libcst see the whole file
-        if isinstance(stmt, ast.ClassDef):
-            header = f"class {stmt.name}:"
-        else:
-            prefix = "async def" if isinstance(stmt, ast.AsyncFunctionDef) else "def"
-            header = f"{prefix} {stmt.name}():"
-        names = identifiers(stmt)
-        if first == last:
-            body = f"0 .{' .'.join(names)}" if names else "pass"
-            out[first] = f"{indent}{header} {body}{_ending(head)}"
-            return True
-        # the names go on the first line, the closing parenthesis on the last: same line span
-        chain = f" .{' .'.join(names)}" if names else ""
-        out[first] = f"{indent}{header} (0{chain}{_ending(head)}"
-        for index in range(first + 1, last):
-            out[index] = _ending(lines[index])
-        out[last] = f"){_ending(lines[last])}"
-        return True
-
-    def walk(body: List[ast.stmt]) -> bool:
+    def plan(body: List[ast.stmt]) -> bool:
         for stmt in body:
             if id(stmt) in keep_ids:
                 continue
             if isinstance(stmt, _DEFS) and id(stmt) not in holds_keep:
-                if not stub(stmt):
+                first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
+                last = (stmt.end_lineno or stmt.lineno) - 1
+                if first < 0 or last >= len(lines):
                     return False
+                head = lines[first]
+                if head[: stmt.col_offset].strip(" \t\f") or not head[stmt.col_offset :].startswith(
+                    ("@", "def", "async", "class")
+                ):
+                    return False  # not where ast says: let libcst see the whole file
+                stubs.append((stmt, first, last))
                 continue
             for inner in _statement_lists(stmt):
-                if not walk(inner):
+                if not plan(inner):
                     return False
         return True
 
-    if not walk(tree.body):
+    if not plan(tree.body):
         return None
+    # a name already spelled in the kept code, or in an earlier stub, need not be spelled again
+    seen = set(identifiers(tree, skip={id(stmt) for stmt, _, _ in stubs}))
+    seen.update(stmt.name for stmt, _, _ in stubs)  # type: ignore[attr-defined]
+    out = list(lines)
+    for stmt, first, last in stubs:
+        head = lines[first]
+        indent = head[: stmt.col_offset]
+        if isinstance(stmt, ast.ClassDef):
+            header = f"class {stmt.name}:"
+        else:
+            prefix = "async def" if isinstance(stmt, ast.AsyncFunctionDef) else "def"
+            header = f"{prefix} {stmt.name}():"  # type: ignore[attr-defined]
+        names = [name for name in identifiers(stmt) if name not in seen]
+        seen.update(names)
+        if first == last:
+            body = f"0 .{' .'.join(names)}" if names else "pass"
+            out[first] = f"{indent}{header} {body}{_ending(head)}"
+            continue
+        # the names on the first line, then one string token down to the last line: blank lines
+        # between parentheses would each be a libcst node, lines inside a string are not
+        chain = f"0 .{' .'.join(names)}, " if names else ""
+        out[first] = f'{indent}{header} {chain}"""{_ending(head)}'
+        for index in range(first + 1, last):
+            out[index] = _ending(lines[index])
+        out[last] = f'"""{_ending(lines[last])}'
     return "".join(out)
 
 

@@ -87,23 +87,36 @@ class Transformer(WithRewriteTransformer):
 
 
 def _ast_filter(tree: ast.Module) -> FilterResult:
-    """Some `open(...)` or `<x>.open(...)` call (`builtins.open` is the same function) that is not
-    directly a with-item. The analysis of a handle stays in the function that opens it, so only
-    those functions need libcst (memfix.prefilter); an alias imported from builtins could be
-    called anything, so it makes the whole file a candidate."""
+    """Some call of the builtin `open` (`open(...)`, `builtins.open(...)`) that is not directly a
+    with-item. The analysis of a handle stays in the function that opens it, so only those
+    functions need libcst (memfix.prefilter). Aliases count: `from builtins import open as o`,
+    `import builtins as b`."""
     managed = set()
+    modules = {"builtins"}
+    names = {"open"}
     for node in ast.walk(tree):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             managed.update(id(item.context_expr) for item in node.items)
         elif isinstance(node, ast.ImportFrom) and node.module == "builtins":
-            return True
+            for alias in node.names:
+                if alias.name == "*":
+                    return True
+                if alias.name == "open":
+                    names.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            modules.update(a.asname for a in node.names if a.name == "builtins" and a.asname)
     calls = [
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and (
-            (isinstance(node.func, ast.Name) and node.func.id == "open")
-            or (isinstance(node.func, ast.Attribute) and node.func.attr == "open")
+            (isinstance(node.func, ast.Name) and node.func.id in names)
+            or (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr == "open"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in modules
+            )
         )
         and id(node) not in managed
     ]
