@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -47,12 +48,62 @@ class Regions:
 FilterResult = Union[bool, Regions]
 
 
-def _parents(tree: ast.AST) -> dict:
-    parents = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-    return parents
+Position = Tuple[int, int]
+
+
+def _span(node: ast.AST) -> Tuple[Position, Position]:
+    """(line, column) of the first and last character; a decorated definition starts at its first
+    decorator (decorators belong to it, as in the ast)."""
+    line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
+    for decorator in getattr(node, "decorator_list", ()) or ():
+        if (decorator.lineno, decorator.col_offset) < (line, col):
+            line, col = decorator.lineno, decorator.col_offset - 1  # the "@"
+    end = (node.end_lineno or node.lineno, node.end_col_offset or 0)  # type: ignore[attr-defined]
+    return (line, col), end
+
+
+def _outermost(body: List[ast.stmt], kinds: tuple) -> List[ast.stmt]:
+    """Statements of ``kinds`` not nested in another of ``kinds``; walks statements only (a few
+    per cent of the nodes), since a definition is always a statement."""
+    found: List[ast.stmt] = []
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, kinds):
+            found.append(stmt)
+            continue
+        for inner in reversed(_statement_lists(stmt)):
+            stack.extend(reversed(inner))
+    return found
+
+
+def _container(spans: List[Tuple[Position, Position, ast.stmt]], starts: List[Position], node: ast.AST) -> Optional[ast.stmt]:
+    """The statement among non-overlapping ``spans`` (sorted) that contains ``node``."""
+    first, last = _span(node)
+    index = bisect_right(starts, first) - 1
+    if index >= 0:
+        begin, end, stmt = spans[index]
+        if begin <= first and last <= end:
+            return stmt
+    return None
+
+
+def _regions(tree: ast.Module, nodes: Iterable[ast.AST], candidates: List[ast.stmt]) -> FilterResult:
+    nodes = list(nodes)
+    if not nodes:
+        return False
+    spans = sorted((*_span(stmt), stmt) for stmt in candidates)  # type: ignore[misc]
+    starts = [begin for begin, _, _ in spans]
+    chosen: List[ast.stmt] = []
+    seen: Set[int] = set()
+    for node in nodes:
+        holder = _container(spans, starts, node)  # type: ignore[arg-type]
+        if holder is None:
+            return True
+        if id(holder) not in seen:
+            seen.add(id(holder))
+            chosen.append(holder)
+    return Regions(tuple(chosen))
 
 
 def enclosing_functions(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterResult:
@@ -63,48 +114,20 @@ def enclosing_functions(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterRes
     body) or in a function that declares ``global`` makes the whole file the region: its names
     are then visible, and may be used, anywhere.
     """
-    nodes = list(nodes)
-    if not nodes:
-        return False
-    parents = _parents(tree)
-    chosen: List[ast.stmt] = []
-    seen: Set[int] = set()
-    for node in nodes:
-        outermost: Optional[ast.stmt] = None
-        current: Optional[ast.AST] = node
-        while current is not None:
-            if isinstance(current, _FUNCS):
-                outermost = current
-            current = parents.get(current)
-        if outermost is None:
-            return True
-        if id(outermost) not in seen:
-            seen.add(id(outermost))
-            chosen.append(outermost)
-    for function in chosen:
-        if any(isinstance(n, ast.Global) for n in ast.walk(function)):
-            return True
-    return Regions(tuple(chosen))
+    result = _regions(tree, nodes, _outermost(tree.body, _FUNCS))
+    if isinstance(result, Regions):
+        for function in result.nodes:
+            if any(isinstance(n, ast.Global) for n in ast.walk(function)):
+                return True
+    return result
 
 
 def enclosing_top_level(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterResult:
     """Regions for a rule that reads a whole class (or top-level function) around a candidate."""
-    nodes = list(nodes)
-    if not nodes:
-        return False
-    parents = _parents(tree)
-    chosen: List[ast.stmt] = []
-    seen: Set[int] = set()
-    for node in nodes:
-        current: ast.AST = node
-        while parents.get(current) is not None and parents[current] is not tree:
-            current = parents[current]
-        if not isinstance(current, _DEFS):
-            return True
-        if id(current) not in seen:
-            seen.add(id(current))
-            chosen.append(current)
-    return Regions(tuple(chosen))
+    result = _regions(tree, nodes, list(tree.body))
+    if isinstance(result, Regions) and not all(isinstance(n, _DEFS) for n in result.nodes):
+        return True
+    return result
 
 
 def split_lines(text: str) -> List[str]:
@@ -133,30 +156,52 @@ def _statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return lists
 
 
-_IDENTIFIER_FIELDS = ("id", "attr", "arg", "name", "asname", "module", "names", "rest", "kwd_attrs")
+_IDENTIFIER_FIELDS = frozenset({"id", "attr", "arg", "name", "asname", "module", "names", "rest", "kwd_attrs"})
+#: ast class -> (its identifier fields, its other fields); ast.walk's generators cost more than the
+#: work, and this runs over every node of every candidate file
+_FIELDS: Dict[type, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+
+
+def _fields_of(cls: type) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        names = tuple(f for f in cls._fields if f in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
+        others = tuple(f for f in cls._fields if f not in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
+        fields = _FIELDS[cls] = (names, others)
+    return fields
 
 
 def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
     """Every identifier spelled in ``node`` (names, attributes, parameters, keywords, imports), in
     first-seen order, outside the subtrees whose ids are in ``skip``: what libcst would represent
     as ``Name`` nodes."""
-    seen: dict = {}
+    seen: Dict[str, None] = {}
     stack = [node]
+    AST = ast.AST
     while stack:
         child = stack.pop()
         if skip and id(child) in skip:
             continue
-        for field in _IDENTIFIER_FIELDS:
+        names, others = _fields_of(child.__class__)
+        for field in names:
             value = getattr(child, field, None)
             if value is None:
                 continue
-            values = value if isinstance(value, list) else [value]
-            for item in values:
+            for item in value if isinstance(value, list) else (value,):
                 if isinstance(item, str):
                     for part in item.split("."):
                         if part.isidentifier():
                             seen.setdefault(part, None)
-        stack.extend(reversed(list(ast.iter_child_nodes(child))))
+                elif isinstance(item, AST):  # "name" of a type parameter holds nodes in 3.12
+                    stack.append(item)
+        pending = []
+        for field in others:
+            value = getattr(child, field, None)
+            if isinstance(value, AST):
+                pending.append(value)
+            elif isinstance(value, list):
+                pending.extend(v for v in value if isinstance(v, AST))
+        stack.extend(reversed(pending))
     return list(seen)
 
 
@@ -171,16 +216,13 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
     """
     lines = split_lines(text)
     keep_ids = {id(node) for node in keep}
-    holds_keep: Set[int] = set()
-    for node in keep:
-        holds_keep.add(id(node))
-    # mark every ancestor of a kept node
-    parents = _parents(tree)
-    for node in keep:
-        current = parents.get(node)
-        while current is not None and id(current) not in holds_keep:
-            holds_keep.add(id(current))
-            current = parents.get(current)
+    kept_spans = sorted(_span(node) for node in keep)
+    kept_starts = [begin for begin, _ in kept_spans]
+
+    def holds_keep(stmt: ast.stmt) -> bool:
+        begin, end = _span(stmt)
+        index = bisect_left(kept_starts, begin)
+        return index < len(kept_spans) and kept_spans[index][1] <= end
 
     stubs: List[Tuple[ast.stmt, int, int]] = []  # statement, first and last line (0-based)
 
@@ -188,7 +230,7 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
         for stmt in body:
             if id(stmt) in keep_ids:
                 continue
-            if isinstance(stmt, _DEFS) and id(stmt) not in holds_keep:
+            if isinstance(stmt, _DEFS) and not holds_keep(stmt):
                 first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
                 last = (stmt.end_lineno or stmt.lineno) - 1
                 if first < 0 or last >= len(lines):

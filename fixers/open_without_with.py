@@ -94,8 +94,15 @@ def _ast_filter(tree: ast.Module) -> FilterResult:
     managed = set()
     modules = {"builtins"}
     names = {"open"}
+    calls = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.With, ast.AsyncWith)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) or (
+                isinstance(func, ast.Attribute) and func.attr == "open" and isinstance(func.value, ast.Name)
+            ):
+                calls.append(node)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
             managed.update(id(item.context_expr) for item in node.items)
         elif isinstance(node, ast.ImportFrom) and node.module == "builtins":
             for alias in node.names:
@@ -107,18 +114,12 @@ def _ast_filter(tree: ast.Module) -> FilterResult:
             modules.update(a.asname for a in node.names if a.name == "builtins" and a.asname)
     calls = [
         node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
+        for node in calls
+        if id(node) not in managed
         and (
             (isinstance(node.func, ast.Name) and node.func.id in names)
-            or (
-                isinstance(node.func, ast.Attribute)
-                and node.func.attr == "open"
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id in modules
-            )
+            or (isinstance(node.func, ast.Attribute) and node.func.value.id in modules)  # type: ignore[attr-defined]
         )
-        and id(node) not in managed
     ]
     return enclosing_functions(tree, calls)
 

@@ -240,3 +240,19 @@ def test_fixes_are_computed_on_the_whole_module():
     assert not isinstance(result, FileError)
     assert not result.sliced  # but a safe fix is on offer, so detection ran on the whole text
     assert result.module is not None and result.module.code == text
+
+
+ALIASES = {
+    "builtins_attribute": "import builtins\n\ndef a(p):\n    return builtins.open(p).read()\n\ndef b():\n    return 1\n",
+    "builtins_as": "import builtins as b\n\ndef a(p):\n    h = b.open(p)\n    return h.read()\n",
+    "from_builtins_as": "from builtins import open as bopen\n\ndef a(p):\n    h = bopen(p)\n    data = h.read()\n    h.close()\n    return data\n",
+    "shadowed_at_module_level": "def open(p):\n    return p\n\ndef a(p):\n    return open(p).read()\n",
+    "global_handle": "h = None\n\ndef a(p):\n    global h\n    h = open(p)\n\ndef b():\n    return h.read()\n",
+    "module_level": "h = open('x')\n\ndef b():\n    return h.read()\n",
+}
+
+
+def test_spellings_of_open_lose_nothing():
+    settings = Settings(cache=False)
+    for name, text in ALIASES.items():
+        assert _findings(text, name, settings, True) == _findings(text, name, settings, False), name
