@@ -26,7 +26,7 @@ from libcst.metadata import MetadataWrapper
 from memfix.config import Settings
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
-from memfix.prefilter import Regions, slice_source
+from memfix.prefilter import Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
 from memfix.suppress import find_suppressions, is_suppressed
 
@@ -40,7 +40,7 @@ class Detection:
     candidates: Tuple[Fixer, ...] = ()
     reports: Dict[str, List[Report]] = field(default_factory=dict)
     parsed: bool = False
-    #: libcst saw a slice of the text (memfix.prefilter); such a detection carries no fix
+    #: libcst saw a slice of the text (memfix.prefilter): fixes are spliced back line for line
     sliced: bool = False
 
     @property
@@ -114,11 +114,9 @@ def detect(
         return Detection()
     if sliced is not None:
         detection = _detect_in(sliced, text, path, settings, candidates)
-        # a fix is computed, spliced and verified on the whole module, never on a slice
-        if isinstance(detection, Detection) and not any(
-            fix_enabled(r.plan, code, settings) for code, rs in detection.reports.items() for r in rs
-        ):
+        if isinstance(detection, Detection):
             return detection
+        # the slice did not parse or a rule failed on it: the whole text decides
     return _detect_in(text, text, path, settings, candidates)
 
 
@@ -210,6 +208,17 @@ def apply_fixes(
             current = new_module
             tree_changed = True
     if not tree_changed:
+        return outcome
+    if detection.sliced:
+        spliced = splice_slice(text, detection.module.code, current.code)
+        if isinstance(spliced, SpliceError):
+            # the rewrite reached beyond the slice: plan and rewrite again on the whole text
+            full = _detect_in(text, text, path, settings, detection.candidates)
+            if isinstance(full, FileError):
+                outcome.error = full
+                return outcome
+            return apply_fixes(text, path, settings, full)
+        outcome.new_text = spliced
         return outcome
     spliced = splice(text, detection.module.code, current.code)
     if isinstance(spliced, SpliceError):

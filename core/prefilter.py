@@ -27,6 +27,9 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+from memfix.source import line_ending_of
+from memfix.splice import SpliceError, _edits, _fit_line_endings
+
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -269,15 +272,42 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
             continue
         # the names on the first line, then one string token down to the last line: blank lines
         # between parentheses would each be a libcst node, lines inside a string are not
+        # (the line number inside keeps every line distinct, so diffing a slice stays linear)
         chain = f"0 .{' .'.join(names)}, " if names else ""
         out[first] = f'{indent}{header} {chain}"""{_ending(head)}'
         for index in range(first + 1, last):
-            out[index] = _ending(lines[index])
+            out[index] = f"{index + 1}{_ending(lines[index])}"
         out[last] = f'"""{_ending(lines[last])}'
     return "".join(out)
 
 
+def splice_slice(original: str, sliced: str, rewritten: str) -> Union[str, SpliceError]:
+    """``original`` with the edits ``sliced -> rewritten`` applied, line for line.
+
+    A slice has the original's lines at the original's places, so no matching is needed: an edit
+    is accepted only if every line it replaces is the same in the slice and the original (it never
+    touches a stub), and is applied at the same line numbers."""
+    o_lines = split_lines(original)
+    r_lines = split_lines(sliced)
+    if len(o_lines) != len(r_lines):
+        return SpliceError("the slice does not line up with the file")
+    default_ending = line_ending_of(original)
+    result = list(o_lines)
+    for start, end, replacement in reversed(_edits(r_lines, split_lines(rewritten))):
+        if any(o_lines[i] != r_lines[i] for i in range(start, end)):
+            return SpliceError(f"the rewrite at line {start + 1} touches code outside the slice")
+        if end > start:
+            neighbour = _ending(o_lines[start])
+        elif start > 0:
+            neighbour = _ending(o_lines[start - 1])
+        else:
+            neighbour = _ending(o_lines[0]) if o_lines else default_ending
+        result[start:end] = _fit_line_endings(replacement, neighbour or default_ending)
+    return "".join(result)
+
+
 __all__ = [
+    "splice_slice",
     "Regions",
     "FilterResult",
     "enclosing_functions",

@@ -52,6 +52,8 @@ class _Job:
     settings: Settings
     mode: Mode
     cache: Optional[ResultCache]
+    #: free each parsed file's trees before the next (pool workers; see _worker_init)
+    collect: bool = False
 
 
 def process_one(source: SourceFile, job: _Job, fixers: Sequence[Fixer]) -> FileReport:
@@ -64,13 +66,19 @@ def process_one(source: SourceFile, job: _Job, fixers: Sequence[Fixer]) -> FileR
         if hit is not None and reusable(hit, job.mode):
             return hit
     report = process_file(source, job.settings, job.mode, fixers)
-    if report.parsed:
-        # libcst trees hold reference cycles (parents, metadata); drop them before the next file
+    if report.parsed and job.collect:
+        # scope metadata holds reference cycles: free this file's trees before the next one
         gc.collect()
     if cache is not None and digest is not None and cacheable(report, job.mode):
         if _content_hash(source.real) == digest:  # not edited while we were reading it
             cache.store(source.display, digest, report)
     return report
+
+
+def _worker_init() -> None:
+    """Everything imported so far lives as long as the worker: freezing it keeps the per-file
+    collection down to that file's own garbage."""
+    gc.freeze()
 
 
 def _worker(source: SourceFile, job: _Job) -> FileReport:
@@ -87,16 +95,17 @@ def process_files(
     cache: Optional[ResultCache] = None,
     sizes: Optional[Dict[str, int]] = None,
 ) -> List[FileReport]:
-    job = _Job(settings, mode, cache)
     jobs = effective_jobs(settings, len(files))
     if jobs <= 1:
+        job = _Job(settings, mode, cache)
         return [process_one(f, job, fixers) for f in files]
+    job = _Job(settings, mode, cache, collect=True)
     sizes = sizes if sizes is not None else file_sizes(files)
     # largest first (longest-processing-time scheduling); results go back to path order below
     order = sorted(range(len(files)), key=lambda i: (-sizes.get(files[i].real, 0), i))
     chunksize = max(1, len(files) // (jobs * 32))
     results: List[Optional[FileReport]] = [None] * len(files)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
         for index, report in zip(order, pool.map(partial(_worker, job=job), [files[i] for i in order], chunksize=chunksize)):
             results[index] = report
     return [r for r in results if r is not None]

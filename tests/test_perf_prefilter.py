@@ -2,8 +2,9 @@
 
 Every fixture case and a named sample of the standard library are scanned twice: with the
 pre-filter, as memfix runs, and without it (every selected rule on the whole file). The finding sets
-must be equal, finding for finding, message and fix description included. The sample holds files
-the pre-filter skips, files it slices and files with findings, and the test checks that each of
+must be equal, finding for finding, message and fix description included. Fixes must come out the same
+too, since they are computed and spliced from the slice. The sample holds files the pre-filter
+skips, files it slices and files with findings and fixes, and the test checks that each of
 those paths was actually taken, so it cannot pass by never filtering.
 """
 
@@ -43,7 +44,20 @@ STDLIB_SAMPLE = (
     "queue.py",
     "json/encoder.py",
     "colorsys.py",
+    "optparse.py",
 )
+
+
+def _fixed(text: str, path: str, settings: Settings, prefilter: bool) -> str:
+    """The text the enabled fixes produce (the input when none applies)."""
+    detection = engine.detect(text, path, settings, FIXERS, prefilter=prefilter)
+    if isinstance(detection, FileError) or not any(
+        engine.fix_enabled(r.plan, code, settings) for code, rs in detection.reports.items() for r in rs
+    ):
+        return text
+    outcome = engine.apply_fixes(text, path, settings, detection)
+    assert outcome.error is None, outcome.error
+    return outcome.new_text if outcome.new_text is not None else text
 
 
 def _findings(text: str, path: str, settings: Settings, prefilter: bool):
@@ -59,6 +73,7 @@ def test_fixture_findings_same_with_and_without_prefilter(case):
     settings = replace(case_settings(case, CODE_BY_DIR.get(case.rule_dir, "MF")), select=())
     text = case.read_source()
     assert _findings(text, case.id, settings, True) == _findings(text, case.id, settings, False)
+    assert _fixed(text, case.id, settings, True) == _fixed(text, case.id, settings, False)
 
 
 def _stdlib_sample() -> List[Tuple[str, str]]:
@@ -76,7 +91,7 @@ def test_stdlib_sample_findings_same_with_and_without_prefilter():
     if len(sample) < len(STDLIB_SAMPLE) - 2:
         pytest.skip("this interpreter's standard library sources are not installed")
     settings = Settings(cache=False)
-    skipped = sliced = with_findings = 0
+    skipped = sliced = with_findings = fixed = 0
     for name, text in sample:
         candidates, cut = engine._prefilter(text, FIXERS)
         skipped += not candidates
@@ -85,8 +100,12 @@ def test_stdlib_sample_findings_same_with_and_without_prefilter():
         slow = _findings(text, name, settings, False)
         assert fast == slow, name
         with_findings += bool(slow) and not isinstance(slow, tuple)
+        unsafe = replace(settings, unsafe_fixes=True)
+        if not isinstance(slow, tuple) and any(f.fix is not None for f in slow):
+            fixed += 1
+            assert _fixed(text, name, unsafe, True) == _fixed(text, name, unsafe, False), name
     # the comparison means something only if each path of the pre-filter was taken
-    assert skipped >= 2 and sliced >= 3 and with_findings >= 3, (skipped, sliced, with_findings)
+    assert skipped >= 2 and sliced >= 3 and with_findings >= 3 and fixed >= 1, (skipped, sliced, with_findings, fixed)
 
 
 # -- the slice itself --------------------------------------------------------------------------
@@ -142,7 +161,7 @@ def test_slice_keeps_lines_columns_and_the_kept_code_verbatim():
     assert sliced[0] == "import os\n" and sliced[3] == "LIMIT = 3\n" and sliced[15] == '    kind = "x"\n'
     # stubs bind the same names at the same place, with a body of no scope effect
     assert sliced[6].startswith("def helper(): 0 .") and sliced[6].endswith(', """\n')
-    assert sliced[7:11] == ["\n"] * 4 and sliced[11] == '"""\n'
+    assert sliced[7:11] == ["8\n", "9\n", "10\n", "11\n"] and sliced[11] == '"""\n'
     assert sliced[21].startswith("    async def other(): 0 .")
     assert sliced[24] == "    def one(): pass\n"  # `one` and `self` are spelled elsewhere already
     assert sliced[28].startswith("    def inner_main(): 0 .")
@@ -231,16 +250,31 @@ def test_engine_falls_back_to_the_whole_file_when_the_slice_does_not_parse(monke
     assert not result.sliced and [f.code for f in result.findings] == ["MF301"]
 
 
-def test_fixes_are_computed_on_the_whole_module():
+def test_fixes_are_spliced_from_the_slice():
     text = "def a():\n    return 1\n\ndef b(p):\n    f = open(p)\n    data = f.read()\n    f.close()\n    return data\n"
     settings = Settings(cache=False)
-    candidates, cut = engine._prefilter(text, FIXERS)
-    assert cut is not None  # MF301 names function b: the scan itself is sliced
     result = engine.detect(text, "x.py", settings, FIXERS)
-    assert not isinstance(result, FileError)
-    assert not result.sliced  # but a safe fix is on offer, so detection ran on the whole text
-    assert result.module is not None and result.module.code == text
+    assert not isinstance(result, FileError) and result.sliced
+    assert _fixed(text, "x.py", settings, True) == _fixed(text, "x.py", settings, False)
+    assert "with open(p) as f:" in _fixed(text, "x.py", settings, True)
 
+
+def test_a_rewrite_beyond_the_slice_is_planned_again_on_the_whole_text(monkeypatch):
+    text = "import os\r\n\r\ndef a():\r\n    return 1\r\n\r\ndef b(p):\r\n    f = open(p)\r\n    data = f.read()\r\n    f.close()\r\n    return data\r\n"
+    settings = Settings(cache=False)
+    expected = _fixed(text, "x.py", settings, False)
+    monkeypatch.setattr(engine, "splice_slice", lambda *args: engine.SpliceError("outside"))
+    assert _fixed(text, "x.py", settings, True) == expected
+
+
+def test_splice_slice_refuses_edits_of_stubbed_lines():
+    from memfix.prefilter import splice_slice
+
+    original = "def a():\n    x = 1\n    return x\n\ndef b():\n    pass\n"
+    sliced = 'def a(): 0 .x, """\n2\n"""\n\ndef b():\n    pass\n'
+    assert splice_slice(original, sliced, sliced.replace("    pass", "    return 2")) == original.replace("    pass", "    return 2")
+    assert isinstance(splice_slice(original, sliced, sliced.replace("2\n", "3\n")), engine.SpliceError)
+    assert isinstance(splice_slice(original, sliced + "\n", sliced), engine.SpliceError)
 
 ALIASES = {
     "builtins_attribute": "import builtins\n\ndef a(p):\n    return builtins.open(p).read()\n\ndef b():\n    return 1\n",
@@ -256,3 +290,4 @@ def test_spellings_of_open_lose_nothing():
     settings = Settings(cache=False)
     for name, text in ALIASES.items():
         assert _findings(text, name, settings, True) == _findings(text, name, settings, False), name
+        assert _fixed(text, name, settings, True) == _fixed(text, name, settings, False), name
