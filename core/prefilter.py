@@ -208,6 +208,15 @@ def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
     return list(seen)
 
 
+_CHAIN = 16
+
+
+def _spell(names: Sequence[str]) -> str:
+    """``0 .a .b, 0 .c .d``: the names as attributes of a constant, in short chains (an attribute
+    chain nests, and libcst visits nesting by recursion)."""
+    return ", ".join("0 ." + " .".join(names[i : i + _CHAIN]) for i in range(0, len(names), _CHAIN))
+
+
 def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optional[str]:
     """The text libcst needs for ``keep`` (see the module docstring), or None when it cannot be cut.
 
@@ -266,15 +275,14 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
             header = f"{prefix} {stmt.name}():"  # type: ignore[attr-defined]
         names = [name for name in identifiers(stmt) if name not in seen]
         seen.update(names)
+        chain = _spell(names)
         if first == last:
-            body = f"0 .{' .'.join(names)}" if names else "pass"
-            out[first] = f"{indent}{header} {body}{_ending(head)}"
+            out[first] = f"{indent}{header} {chain or 'pass'}{_ending(head)}"
             continue
         # the names on the first line, then one string token down to the last line: blank lines
         # between parentheses would each be a libcst node, lines inside a string are not
         # (the line number inside keeps every line distinct, so diffing a slice stays linear)
-        chain = f"0 .{' .'.join(names)}, " if names else ""
-        out[first] = f'{indent}{header} {chain}"""{_ending(head)}'
+        out[first] = f'{indent}{header} {chain + ", " if chain else ""}"""{_ending(head)}'
         for index in range(first + 1, last):
             out[index] = f"{index + 1}{_ending(lines[index])}"
         out[last] = f'"""{_ending(lines[last])}'

@@ -291,3 +291,13 @@ def test_spellings_of_open_lose_nothing():
     for name, text in ALIASES.items():
         assert _findings(text, name, settings, True) == _findings(text, name, settings, False), name
         assert _fixed(text, name, settings, True) == _fixed(text, name, settings, False), name
+
+
+def test_a_stub_with_many_names_stays_shallow():
+    body = "".join(f"    v{i} = w{i}.a{i}\n" for i in range(600))
+    text = f"def big():\n{body}\n\ndef b(p):\n    f = open(p)\n    data = f.read()\n    f.close()\n    return data\n"
+    settings = Settings(cache=False)
+    result = engine.detect(text, "x.py", settings, FIXERS)
+    assert not isinstance(result, FileError) and result.sliced  # no RecursionError, no fallback
+    assert _findings(text, "x.py", settings, True) == _findings(text, "x.py", settings, False)
+    assert _fixed(text, "x.py", settings, True) == _fixed(text, "x.py", settings, False)
