@@ -143,17 +143,24 @@ def _measure_child(command: List[str]) -> int:
 
 
 def build_corpus(workdir: Path, sample: int) -> Corpus:
+    """The stdlib's .py files (site-packages excluded), copied under ``workdir``: Fixit, like
+    memfix by default, skips what a .gitignore above the interpreter excludes (pyenv keeps its
+    interpreters in a git checkout that ignores them), and a copy makes every tool see every file."""
     from memfix.config import Settings
     from memfix.discover import discover
     from memfix.shard import partition
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    entries = sorted(
-        str(p)
-        for p in stdlib.iterdir()
-        if p.name not in ("site-packages", "dist-packages", "__pycache__")
-        and (p.is_dir() or p.suffix == ".py")
-    )
+    copy = workdir / "stdlib"
+    for folder, dirnames, filenames in os.walk(stdlib):
+        here = Path(folder)
+        dirnames[:] = sorted(d for d in dirnames if not (here == stdlib and d in ("site-packages", "dist-packages")) and d != "__pycache__")
+        for name in filenames:
+            if name.endswith(".py"):
+                target = copy / here.relative_to(stdlib) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(here / name, target)
+    entries = sorted(str(p) for p in copy.iterdir())
     settings = Settings(respect_gitignore=False, project_root=str(workdir))
     files, _ = discover(entries, settings)
     if sample > 1:
@@ -390,7 +397,7 @@ def render(r: Results, args: argparse.Namespace) -> str:
         f"| machine | {platform.system()} {platform.machine()}, {_cpu()}, {os.cpu_count()} CPUs, {_memory()} RAM |",
         f"| load average (1, 5, 15 min) at start / end | {' '.join(f'{x:.1f}' for x in r.load[0])} / {' '.join(f'{x:.1f}' for x in r.load[-1])} |",
         f"| versions | " + ", ".join(f"{k} {v}" for k, v in r.versions.items()) + " |",
-        f"| corpus | `{c.root}` without site-packages{' (1/%d by size)' % args.sample if args.sample > 1 else ''}: {len(c.files)} files, {c.lines:,} lines, {c.size / 2**20:.1f} MiB |",
+        f"| corpus | the `.py` files of `{c.root}` without site-packages, copied to a temporary folder{' (1/%d by size)' % args.sample if args.sample > 1 else ''}: {len(c.files)} files, {c.lines:,} lines, {c.size / 2**20:.1f} MiB |",
         f"| memfix command | `memfix --dry-run -j {args.jobs} --format json` (rules: every rule registered in this build) |",
         "",
         "## Results",

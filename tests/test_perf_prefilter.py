@@ -294,7 +294,7 @@ def test_spellings_of_open_lose_nothing():
 
 
 def test_a_stub_with_many_names_stays_shallow():
-    body = "".join(f"    v{i} = w{i}.a{i}\n" for i in range(600))
+    body = "    x = (" + ", ".join(f"v{i}" for i in range(400)) + ")\n"
     text = f"def big():\n{body}\n\ndef b(p):\n    f = open(p)\n    data = f.read()\n    f.close()\n    return data\n"
     settings = Settings(cache=False)
     result = engine.detect(text, "x.py", settings, FIXERS)
