@@ -7,6 +7,7 @@ findings remain, 2 a usage error or a file that could not be read, parsed or wri
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -20,7 +21,9 @@ from memfix import __version__
 from memfix.config import ConfigError, Settings, load_settings
 from memfix.fixers import FIXERS, UnknownRuleError, by_code, check_selectors, select_fixers
 from memfix.model import Confidence, Mode, RunReport
+from memfix import merge
 from memfix.runner import run
+from memfix.shard import parse_shard
 from memfix.cli import render
 
 
@@ -99,6 +102,10 @@ def memfix(
     explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE", help="Explain a rule and exit."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
+    cache_dir: Optional[str] = typer.Option(None, "--cache-dir", metavar="DIR", help="Result cache folder (default: .memfix_cache next to pyproject.toml, or in the current folder)."),
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help="Scan only the K-th of N size-balanced parts of the files (for N CI runners)."),
+    merge_results: bool = typer.Option(False, "--merge-results", help="PATHS are JSON reports (and --patch files) of --shard runs: merge them into one report."),
 ) -> None:
     if version:
         typer.echo(f"memfix {__version__}")
@@ -115,7 +122,16 @@ def memfix(
     if dry_run and apply:
         raise _fail("--dry-run and --apply are mutually exclusive")
 
+    if merge_results:
+        raise typer.Exit(_merge_command(paths or [], output_format, output, patch, min_confidence))
+
     paths = paths or ["."]
+    selected_shard = None
+    if shard is not None:
+        parsed_shard = parse_shard(shard)
+        if isinstance(parsed_shard, str):
+            raise _fail(parsed_shard)
+        selected_shard = parsed_shard
     overrides: Dict[str, Any] = {
         "select": _split(select),
         "ignore": _split(ignore),
@@ -125,6 +141,8 @@ def memfix(
         "jobs": jobs,
         "min_confidence": min_confidence,
         "lru_backend": lru_backend.value if lru_backend is not None else None,
+        "cache": False if no_cache else None,
+        "cache_dir": cache_dir,
     }
     try:
         if config is not None and not config.is_file():
@@ -135,7 +153,7 @@ def memfix(
         raise _fail(str(exc))
 
     mode = Mode.APPLY if apply else Mode.DRY_RUN
-    report: RunReport = run(paths, settings, mode)
+    report: RunReport = run(paths, settings, mode, shard=selected_shard)
 
     for error in report.all_errors:
         typer.echo(f"memfix: error: {error.path}: {error.message}", err=True)
@@ -148,6 +166,11 @@ def memfix(
         rendered = render.render_diff(report)
     elif output_format is OutputFormat.json:
         rendered = render.render_json(report)
+        if "shard" in report.extra:
+            # an extension of the contract's object: lets --merge-results check the parts
+            doc = render.report_json(report)
+            doc["shard"] = report.extra["shard"]
+            rendered = json.dumps(doc, indent=2, sort_keys=False) + "\n"
     elif output_format is OutputFormat.sarif:
         rendered = render.render_sarif(report, select_fixers(settings.select, settings.ignore))
     else:
@@ -167,6 +190,104 @@ def memfix(
     else:
         typer.echo(rendered, nl=False)
     raise typer.Exit(exit_code)
+
+
+def _merge_command(
+    inputs: List[str],
+    output_format: "OutputFormat",
+    output: Optional[str],
+    patch: Optional[str],
+    min_confidence: Optional[Confidence],
+) -> int:
+    """``memfix --merge-results a.json b.json c.json [a.patch b.patch c.patch]``: one report.
+
+    --format json (or text, github, sarif) renders the merged findings; --format diff, or
+    --patch FILE, writes the merged patch."""
+    if not inputs:
+        typer.echo("memfix: error: --merge-results needs the JSON reports (and patches) to merge", err=True)
+        return 2
+    docs = []
+    patches = []
+    for name in inputs:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            typer.echo(f"memfix: error: {name}: cannot read: {exc.strerror or exc}", err=True)
+            return 2
+        kind = merge.classify(name, data)
+        if isinstance(kind, merge.MergeError):
+            typer.echo(f"memfix: error: {kind}", err=True)
+            return 2
+        (docs if kind[0] == "report" else patches).append(kind[1])
+    try:
+        merged = merge.merge_reports(docs) if docs else None
+        merged_patch = merge.merge_patches(patches)
+    except merge.MergeError as exc:
+        typer.echo(f"memfix: error: {exc}", err=True)
+        return 2
+    if merged is None and output_format is not OutputFormat.diff:
+        typer.echo("memfix: error: --merge-results needs at least one JSON report (or --format diff)", err=True)
+        return 2
+    if output_format is OutputFormat.diff:
+        rendered = merged_patch.decode("utf-8", "surrogateescape")
+        data = merged_patch
+    else:
+        assert merged is not None
+        if output_format is OutputFormat.json:
+            rendered = json.dumps(merged, indent=2, sort_keys=False) + "\n"
+        else:
+            rendered = _render_merged(merged, merged_patch, output_format)
+        data = rendered.encode("utf-8")
+    rank = (min_confidence or Confidence.LOW).rank
+    code = merge.exit_code(merged, rank) if merged is not None else 0
+    if patch is not None:
+        problem = _write_file(patch, merged_patch)
+        if problem:
+            typer.echo(f"memfix: error: {problem}", err=True)
+            code = 2
+    if output is not None:
+        problem = _write_file(output, data)
+        if problem:
+            typer.echo(f"memfix: error: {problem}", err=True)
+            code = 2
+    else:
+        typer.echo(rendered, nl=False)
+    return code
+
+
+def _render_merged(merged: Dict[str, Any], merged_patch: bytes, output_format: "OutputFormat") -> str:
+    """text, github and sarif from a merged JSON report (findings and errors are all they read)."""
+    from memfix.cache import _finding_from_json
+    from memfix.model import FileError, FileReport
+
+    findings = [
+        _finding_from_json({**f, "span": [f["line"], f["column"], f["end_line"], f["end_column"]], "confidence": f.get("confidence", "high")})
+        for f in merged["findings"]
+    ]
+    errors = tuple(FileError(e["path"], e.get("kind", "usage"), e["message"]) for e in merged["errors"])
+    by_path: Dict[str, list] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    report = RunReport(
+        mode=Mode(merged.get("mode", "dry-run")),
+        files=tuple(FileReport(path=p, findings=tuple(fs)) for p, fs in by_path.items()),
+        errors=errors,
+    )
+    if output_format is OutputFormat.github:
+        return render.render_github(report)
+    if output_format is OutputFormat.sarif:
+        codes = {f.code for f in findings}
+        return render.render_sarif(report, [fx for fx in FIXERS if fx.code in codes])
+    lines = [render.finding_line(f) for f in findings]
+    out = "\n".join(lines) + ("\n" if lines else "")
+    diff = merged_patch.decode("utf-8", "replace")
+    if diff:
+        out += ("\n" if lines else "") + diff + ("" if diff.endswith("\n") else "\n")
+    s = merged["summary"]
+    return out + (
+        f"Merged {s.get('files_scanned', 0)} scanned files: {s.get('findings', 0)} findings, "
+        f"{s.get('fixable', 0)} fixable, {s.get('fixed', 0)} fixed, {s.get('errors', 0)} errors.\n"
+    )
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from memfix.config import Settings
 from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
+from memfix.prefilter import Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
 from memfix.suppress import find_suppressions, is_suppressed
 
@@ -41,6 +42,8 @@ class Detection:
     candidates: Tuple[Fixer, ...] = ()
     reports: Dict[str, List[Report]] = field(default_factory=dict)
     parsed: bool = False
+    #: libcst saw a slice of the text (memfix.prefilter): fixes are spliced back line for line
+    sliced: bool = False
 
     @property
     def findings(self) -> List[Finding]:
@@ -70,12 +73,38 @@ def _ast_parse(text: str) -> Tuple[Optional[ast.Module], Optional[str]]:
         return None, f"cannot parse: {type(exc).__name__}: {exc}"
 
 
-def _candidates(text: str, tree: Optional[ast.Module], fixers: Sequence[Fixer]) -> Tuple[Fixer, ...]:
+def _candidates(text: str, fixers: Sequence[Fixer]) -> Tuple[Fixer, ...]:
+    return _prefilter(text, _ast_parse(text)[0], fixers)[0]
+
+
+def _prefilter(
+    text: str, tree: Optional[ast.Module], fixers: Sequence[Fixer]
+) -> Tuple[Tuple[Fixer, ...], Optional[str]]:
+    """Candidate rules, and the slice of ``text`` they need when all of them named regions
+    (None: the whole text). See memfix.prefilter."""
     by_needle = [f for f in fixers if any(n.decode("ascii") in text for n in f.needles)]
     if tree is None:
         # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
-        return tuple(by_needle)
-    return tuple(f for f in by_needle if f.ast_filter is None or f.ast_filter(tree))
+        return tuple(by_needle), None
+    chosen: List[Fixer] = []
+    keep: List[ast.stmt] = []
+    whole = False
+    for fixer in by_needle:
+        verdict = True if fixer.ast_filter is None else fixer.ast_filter(tree)
+        if not verdict:
+            continue
+        chosen.append(fixer)
+        if isinstance(verdict, Regions):
+            keep.extend(verdict.nodes)
+        else:
+            whole = True
+    if whole or not chosen:
+        return tuple(chosen), None
+    try:
+        sliced = slice_source(text, tree, keep)
+    except RecursionError:
+        sliced = None
+    return tuple(chosen), sliced
 
 
 def parse_error_message(exc: Exception, text: Optional[str] = None) -> str:
@@ -99,22 +128,44 @@ def parse_error_message(exc: Exception, text: Optional[str] = None) -> str:
 
 
 def detect(
-    text: str, path: str, settings: Settings, fixers: Sequence[Fixer]
+    text: str, path: str, settings: Settings, fixers: Sequence[Fixer], *, prefilter: bool = True
 ) -> Union[Detection, FileError]:
+    """Findings of ``text``. With ``prefilter`` (the default) libcst sees only the candidate rules
+    and, when they named regions, only the slice they need; without it every rule runs on the
+    whole text (the reference the pre-filter is tested against)."""
     tree, ast_error = _ast_parse(text)
-    candidates = _candidates(text, tree, fixers)
+    if prefilter:
+        candidates, sliced = _prefilter(text, tree, fixers)
+    else:
+        candidates, sliced = tuple(fixers), None
     if not candidates and ast_error is None:
         return Detection()
     problem = too_deep(text, tree)  # libcst's parser can kill the process on deep nesting
     if problem is not None:
         return FileError(path, "parse", problem)
+    if sliced is not None:
+        detection = _detect_in(sliced, text, path, settings, candidates)
+        if isinstance(detection, Detection):
+            return detection
+        # the slice did not parse or a rule failed on it: the whole text decides
+    return _detect_in(text, text, path, settings, candidates, ast_error)
+
+
+def _detect_in(
+    parsed_text: str,
+    text: str,
+    path: str,
+    settings: Settings,
+    candidates: Tuple[Fixer, ...],
+    ast_error: Optional[str] = None,
+) -> Union[Detection, FileError]:
     try:
-        module = cst.parse_module(text)
+        module = cst.parse_module(parsed_text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, ...
-        return FileError(path, "parse", ast_error or parse_error_message(exc, text))
+        return FileError(path, "parse", ast_error or parse_error_message(exc, parsed_text))
     if not candidates:
         return Detection()
-    detection = Detection(module=module, candidates=candidates, parsed=True)
+    detection = Detection(module=module, candidates=candidates, parsed=True, sliced=parsed_text is not text)
     detection.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     suppressions = find_suppressions(text)
     shared: Dict[str, object] = {}
@@ -202,6 +253,17 @@ def apply_fixes(
             current = new_module
             tree_changed = True
     if not tree_changed:
+        return outcome
+    if detection.sliced:
+        spliced = splice_slice(text, detection.module.code, current.code)
+        if isinstance(spliced, SpliceError):
+            # the rewrite reached beyond the slice: plan and rewrite again on the whole text
+            full = _detect_in(text, text, path, settings, detection.candidates)
+            if isinstance(full, FileError):
+                outcome.error = full
+                return outcome
+            return apply_fixes(text, path, settings, full)
+        outcome.new_text = spliced
         return outcome
     spliced = splice(text, detection.module.code, current.code)
     if isinstance(spliced, SpliceError):

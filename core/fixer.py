@@ -173,7 +173,8 @@ class BaseTransformer(m.MatcherDecoratableTransformer, Generic[PlanT]):
         AddImportsVisitor.add_needed_import(self.ctx.codemod, module, obj, asname)
 
 
-AstFilter = Callable[[ast.Module], bool]
+#: returns bool, or memfix.prefilter.Regions naming the statements the rule needs (truthy when not empty)
+AstFilter = Callable[[ast.Module], object]
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,30 @@
-"""PATHS -> RunReport: discovery, then every file through process_file, in order.
+"""PATHS -> RunReport: discovery, the shard's share, then every file through the cache or
+process_file.
 
 With few files (pre-commit passes a handful) everything runs in-process: a worker pool costs more
-to start than it saves. Results are collected in path order whatever the worker count, so output
-and diffs are byte-identical for -j 1 and -j N.
+to start than it saves. Otherwise files go to the pool largest first, so no worker is left with a
+big file at the end, and the results are put back in path order: output and diffs are
+byte-identical whatever the worker count. A worker returns a FileReport (positions and strings),
+so it holds no tree once a file is done.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import partial
-from typing import Iterable, List, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from memfix.cache import ResultCache, cacheable, reusable
 from memfix.config import Settings
 from memfix.discover import SourceFile, discover
 from memfix.fixer import Fixer
 from memfix.model import FileReport, Mode, RunReport
 from memfix.process import process_file
+from memfix.shard import Shard, file_sizes, select_shard
 
 #: below this many files a pool is not worth its start-up time
 POOL_THRESHOLD = 16
@@ -29,27 +37,110 @@ def effective_jobs(settings: Settings, file_count: int) -> int:
     return max(1, min(jobs, file_count))
 
 
-def _process_with_selection(source: SourceFile, settings: Settings, mode: Mode) -> FileReport:
+def _content_hash(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs besides the file: picklable, rebuilt rule selection on the far side."""
+
+    settings: Settings
+    mode: Mode
+    cache: Optional[ResultCache]
+    #: free each parsed file's trees before the next (pool workers; see _worker_init)
+    collect: bool = False
+
+
+def process_one(source: SourceFile, job: _Job, fixers: Sequence[Fixer]) -> FileReport:
+    """One file through the cache: a hit is returned as stored; a miss is processed and, when its
+    report depends on nothing but the key and the file still has the bytes hashed, stored."""
+    cache = job.cache
+    digest = _content_hash(source.real) if cache is not None else None
+    if cache is not None and digest is not None:
+        hit = cache.load(source.display, digest)
+        if hit is not None and reusable(hit, job.mode):
+            return hit
+    report = process_file(source, job.settings, job.mode, fixers)
+    if report.parsed and job.collect:
+        # scope metadata holds reference cycles: free this file's trees before the next one
+        gc.collect()
+    if cache is not None and digest is not None and cacheable(report, job.mode):
+        if _content_hash(source.real) == digest:  # not edited while we were reading it
+            cache.store(source.display, digest, report)
+    return report
+
+
+def _worker_init() -> None:
+    """Everything imported so far lives as long as the worker: freezing it keeps the per-file
+    collection down to that file's own garbage."""
+    gc.freeze()
+
+
+def _worker(source: SourceFile, job: _Job) -> FileReport:
     from memfix.fixers import select_fixers
 
-    return process_file(source, settings, mode, select_fixers(settings.select, settings.ignore))
+    return process_one(source, job, select_fixers(job.settings.select, job.settings.ignore))
 
 
-def process_files(files: Sequence[SourceFile], settings: Settings, mode: Mode, fixers: Sequence[Fixer]) -> List[FileReport]:
+def process_files(
+    files: Sequence[SourceFile],
+    settings: Settings,
+    mode: Mode,
+    fixers: Sequence[Fixer],
+    cache: Optional[ResultCache] = None,
+    sizes: Optional[Dict[str, int]] = None,
+) -> List[FileReport]:
     jobs = effective_jobs(settings, len(files))
     if jobs <= 1:
-        return [process_file(f, settings, mode, fixers) for f in files]
-    # workers rebuild the fixer selection themselves: fixers hold classes, cheap to re-import
-    worker = partial(_process_with_selection, settings=settings, mode=mode)
-    chunksize = max(1, len(files) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(worker, files, chunksize=chunksize))
+        job = _Job(settings, mode, cache)
+        return [process_one(f, job, fixers) for f in files]
+    job = _Job(settings, mode, cache, collect=True)
+    sizes = sizes if sizes is not None else file_sizes(files)
+    # largest first (longest-processing-time scheduling); results go back to path order below
+    order = sorted(range(len(files)), key=lambda i: (-sizes.get(files[i].real, 0), i))
+    chunksize = max(1, len(files) // (jobs * 32))
+    results: List[Optional[FileReport]] = [None] * len(files)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
+        for index, report in zip(order, pool.map(partial(_worker, job=job), [files[i] for i in order], chunksize=chunksize)):
+            results[index] = report
+    return [r for r in results if r is not None]
 
 
-def run(paths: Iterable[str], settings: Settings, mode: Mode = Mode.DRY_RUN) -> RunReport:
+def open_cache(settings: Settings, fixers: Sequence[Fixer]) -> Optional[ResultCache]:
+    if not settings.cache:
+        return None
+    return ResultCache.open(settings, [f.code for f in fixers])
+
+
+def run(
+    paths: Iterable[str],
+    settings: Settings,
+    mode: Mode = Mode.DRY_RUN,
+    shard: Optional[Shard] = None,
+) -> RunReport:
     from memfix.fixers import select_fixers
 
     fixers = select_fixers(settings.select, settings.ignore)
     files, errors = discover(paths, settings)
-    reports = process_files(files, settings, mode, fixers)
-    return RunReport(mode=mode, files=tuple(reports), errors=tuple(errors), min_confidence=settings.min_confidence)
+    sizes: Optional[Dict[str, int]] = None
+    extra: Dict[str, object] = {}
+    if shard is not None:
+        sizes = file_sizes(files)
+        files = select_shard(files, shard, sizes)
+        extra["shard"] = {"index": shard.index, "count": shard.count}
+    reports = process_files(files, settings, mode, fixers, open_cache(settings, fixers), sizes)
+    return RunReport(
+        mode=mode,
+        files=tuple(reports),
+        errors=tuple(errors),
+        min_confidence=settings.min_confidence,
+        extra=extra,
+    )
+
+
+__all__ = ["run", "process_files", "process_one", "effective_jobs", "open_cache", "POOL_THRESHOLD"]

@@ -50,6 +50,7 @@ import ast
 from memfix.fixer import Fixer, Invalid, Rule, Valid
 from memfix.fixers._with_rewrite import WithRewriteDetector, WithRewriteTransformer
 from memfix.model import Safety
+from memfix.prefilter import FilterResult, enclosing_functions
 
 RULE = Rule(
     code="MF301",
@@ -85,21 +86,42 @@ class Transformer(WithRewriteTransformer):
     pass
 
 
-def _ast_filter(tree: ast.Module) -> bool:
-    """Some `open(...)` call that is not directly a with-item."""
-    managed = {
-        id(item.context_expr)
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.With, ast.AsyncWith))
-        for item in node.items
-    }
-    return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "open"
-        and id(node) not in managed
-        for node in ast.walk(tree)
-    )
+def _ast_filter(tree: ast.Module) -> FilterResult:
+    """Some call of the builtin `open` (`open(...)`, `builtins.open(...)`) that is not directly a
+    with-item. The analysis of a handle stays in the function that opens it, so only those
+    functions need libcst (memfix.prefilter). Aliases count: `from builtins import open as o`,
+    `import builtins as b`."""
+    managed = set()
+    modules = {"builtins"}
+    names = {"open"}
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) or (
+                isinstance(func, ast.Attribute) and func.attr == "open" and isinstance(func.value, ast.Name)
+            ):
+                calls.append(node)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            managed.update(id(item.context_expr) for item in node.items)
+        elif isinstance(node, ast.ImportFrom) and node.module == "builtins":
+            for alias in node.names:
+                if alias.name == "*":
+                    return True
+                if alias.name == "open":
+                    names.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            modules.update(a.asname for a in node.names if a.name == "builtins" and a.asname)
+    calls = [
+        node
+        for node in calls
+        if id(node) not in managed
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id in names)
+            or (isinstance(node.func, ast.Attribute) and node.func.value.id in modules)  # type: ignore[attr-defined]
+        )
+    ]
+    return enclosing_functions(tree, calls)
 
 
 FIXER = Fixer(

@@ -1,0 +1,79 @@
+"""-j/--jobs: the same bytes out whatever the worker count; few files never start a pool."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from memfix import runner
+from memfix.cli.app import app
+from memfix.config import Settings
+
+FIXABLE = "def load(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n"
+NO_FIX = "class Log:\n    def __init__(self, path):\n        self.out = open(path, 'a')\n"
+UNSAFE = "def load(path):\n    data = consume(open(path))\n    return data\n"
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def _memfix(root: Path, *args: str) -> Ran:
+    """The CLI in this process (no interpreter start-up per call); -j 2 still forks workers."""
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        try:
+            cli = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
+        except TypeError:
+            cli = CliRunner()
+        result = cli.invoke(app, list(args), env={"NO_COLOR": "1"})
+    finally:
+        os.chdir(old)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout_bytes, result.stderr_bytes)
+
+
+def test_output_and_diffs_identical_for_one_and_two_workers(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.memfix]\n")
+    count = runner.POOL_THRESHOLD + 4  # enough files for a pool
+    for i in range(count):
+        body = [FIXABLE, NO_FIX, UNSAFE, "x = 1\n"][i % 4]
+        folder = tmp_path / "src" / f"d{i % 5}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"m{i:02d}.py").write_text("\n" * (i * 37 % 11) + body)
+    (tmp_path / "src" / "d1" / "broken.py").write_text("def (:\n    open(x)\n")
+    outputs = {}
+    for jobs in ("1", "2"):
+        cache = ("--cache-dir", f"cache{jobs}")  # the JSON run renders this run's results again
+        text = _memfix(tmp_path, *cache, "--unsafe-fixes", "-j", jobs, "src", "--patch", f"p{jobs}.patch")
+        data = _memfix(tmp_path, *cache, "--unsafe-fixes", "-j", jobs, "src", "--format", "json")
+        outputs[jobs] = (text.returncode, text.stdout, text.stderr, data.stdout, (tmp_path / f"p{jobs}.patch").read_bytes())
+    assert outputs["1"] == outputs["2"]
+    code, stdout, _, _, patch = outputs["1"]
+    assert code == 2 and stdout.count(b"MF301") >= count // 2 and patch.count(b"+++ b/") >= count // 4
+
+
+def test_effective_jobs():
+    assert runner.effective_jobs(Settings(jobs=0), 1000) == (os.cpu_count() or 1)
+    assert runner.effective_jobs(Settings(jobs=3), 1000) == 3
+    assert runner.effective_jobs(Settings(jobs=8), runner.POOL_THRESHOLD - 1) == 1
+
+
+def test_few_files_run_in_process(tmp_path, monkeypatch):
+    class NoPool:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("a pool was started for a handful of files")
+
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", NoPool)
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(FIXABLE)
+    report = runner.run([str(tmp_path)], Settings(jobs=8, cache=False, respect_gitignore=False))
+    assert len(report.files) == 3 and len(report.findings) == 3
