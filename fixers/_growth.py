@@ -707,9 +707,17 @@ class GrowthAnalysis:
             if container.owner in (Owner.GLOBAL, Owner.CLOSURE):
                 self._name_uses(container)
         for container in self.containers:
+            # scope accesses come out of sets: put uses in source order so that messages, the
+            # evidence they cite and the plans are the same on every run
+            container.uses.sort(key=self._position)
             self._mark_growth_during_iteration(container)
             container.confidence, container.confidence_reason = self._confidence(container)
         return [c for c in self.containers if self._is_candidate(c)]
+
+    def _position(self, use: Use) -> Tuple[int, int, str]:
+        pos = self.meta.get(PositionProvider, use.node)
+        column = pos.start.column if pos is not None else 0  # type: ignore[attr-defined]
+        return (use.line, column, use.text)
 
     # -- definitions --------------------------------------------------------------------------
 

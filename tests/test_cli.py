@@ -65,7 +65,12 @@ def invoke(args, cwd: Path):
 
 
 def snapshot(root: Path):
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file's bytes and mtime, except memfix's own result cache (like .ruff_cache)."""
+    return {
+        p: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".memfix_cache" not in p.parts
+    }
 
 
 def test_default_is_dry_run_and_writes_nothing(project):
