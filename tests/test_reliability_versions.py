@@ -3,8 +3,7 @@
 The fixtures are copied to a scratch folder and scanned with `--unsafe-fixes` in JSON and diff
 formats, by this interpreter and by every other one named in ``MEMFIX_OTHER_PYTHONS`` (os.pathsep-
 separated interpreters with memfix installed; `nox -s compare_versions` sets it to the nox
-virtualenvs of 3.9 ... 3.13) or found as ``.nox/tests-*/bin/python``. Any difference fails, with
-the first differing finding or diff line.
+virtualenvs of 3.9 ... 3.13). Any difference fails, with the first differing finding or diff line.
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 def _other_pythons() -> List[str]:
     named = [p for p in os.environ.get("MEMFIX_OTHER_PYTHONS", "").split(os.pathsep) if p]
-    found = sorted(str(p) for p in (ROOT / ".nox").glob("tests-*/bin/python")) if not named else []
     mine = os.path.realpath(sys.executable)
-    return [p for p in named + found if os.path.exists(p) and os.path.realpath(p) != mine]
+    return [p for p in named if os.path.exists(p) and os.path.realpath(p) != mine]
 
 
 def _version(python: str) -> str:
