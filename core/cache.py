@@ -56,14 +56,12 @@ def default_cache_dir(settings: Settings) -> Path:
 def code_fingerprint() -> str:
     """Size and mtime of memfix's own modules: a development checkout changes its rules without
     changing its version, and must not be served results of the old code."""
-    package = Path(__file__).resolve().parent
-    roots = [package]
-    for name in ("fixers", "cli"):
-        try:
-            module = __import__(f"memfix.{name}", fromlist=["__file__"])
-            roots.append(Path(module.__file__).resolve().parent)  # type: ignore[arg-type]
-        except (ImportError, AttributeError, TypeError):
-            continue
+    import memfix.cli
+    import memfix.fixers
+
+    roots = [Path(__file__).resolve().parent]
+    for module in (memfix.fixers, memfix.cli):
+        roots.append(Path(module.__file__).resolve().parent)  # type: ignore[arg-type]
     digest = hashlib.sha256()
     for root in roots:
         for path in sorted(root.glob("*.py")):
