@@ -537,6 +537,19 @@ class GrowthDetector(BaseDetector):
         return False  # the analysis walked the module itself
 
 
+def _comment_lines(statement: cst.CSTNode) -> List[cst.EmptyLine]:
+    """Every comment of a statement about to be removed (above it, trailing, or inside a removed
+    guard's block), as comment lines: a fix never deletes a comment."""
+    found: List[cst.EmptyLine] = []
+
+    class _Comments(cst.CSTVisitor):
+        def visit_Comment(self, node: cst.Comment) -> None:
+            found.append(cst.EmptyLine(comment=node))
+
+    statement.visit(_Comments())
+    return found
+
+
 class GrowthTransformer(BaseTransformer[GrowthPlan]):
     """Carries out growth plans: expression replacements, statements inserted after growth
     sites, statements removed or replaced. It decides nothing."""
@@ -572,7 +585,7 @@ class GrowthTransformer(BaseTransformer[GrowthPlan]):
         carried: List[cst.EmptyLine] = []  # comments of a removed statement move to the next one
         for old, new in zip(original, updated):
             if old in self._remove:
-                carried.extend(line for line in new.leading_lines if line.comment is not None)
+                carried.extend(_comment_lines(new))
                 continue
             if carried:
                 new = new.with_changes(leading_lines=[*carried, *new.leading_lines])
