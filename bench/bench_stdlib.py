@@ -336,8 +336,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 fixit = measure([str(fixit_bin), "lint", *corpus.files], cwd=workdir)
                 results.runs["fixit"] = fixit
                 print(f"Fixit (default rules): {fixit.wall:.1f} s, memfix {fixit.wall / cold.wall:.1f}x faster (rc {fixit.returncode})", flush=True)
-                if fixit.returncode not in (0, 1, -1):
-                    results.notes.append("Fixit exited with status %d: %s" % (fixit.returncode, fixit.stderr.decode(errors="replace").strip().splitlines()[-1:] ))
+                last = (fixit.stderr or fixit.stdout).decode(errors="replace").strip().splitlines()[-1:]
+                if last:
+                    results.notes.append(f"Fixit's summary (exit status {fixit.returncode}): {last[0].strip()}")
 
         results.load.append(os.getloadavg())
         import libcst
