@@ -42,7 +42,9 @@ def unified_diff(path: str, old: bytes, new: bytes, context: int = 3) -> bytes:
         tofile=_quote("b/" + display).encode("utf-8", "surrogateescape"),
         n=context,
     ):
-        if line.startswith((b"---", b"+++")):
+        if len(out) < 2 and line.startswith((b"---", b"+++")):
+            # only the two file headers (difflib adds a trailing tab); a removed line "-- x"
+            # or an added "++x" is content and keeps its bytes
             line = line.rstrip(b"\r\n").rstrip() + b"\n"
         out.append(line)
         if not line.endswith(b"\n"):
