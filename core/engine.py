@@ -28,6 +28,7 @@ from memfix.config import Settings
 from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
+from memfix.astindex import AstIndex
 from memfix.prefilter import Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
 from memfix.suppress import find_suppressions, is_suppressed
@@ -89,8 +90,9 @@ def _prefilter(
     chosen: List[Fixer] = []
     keep: List[ast.stmt] = []
     whole = False
+    index = AstIndex(tree)  # one walk, shared by every rule's filter
     for fixer in by_needle:
-        verdict = True if fixer.ast_filter is None else fixer.ast_filter(tree)
+        verdict = True if fixer.ast_filter is None else fixer.ast_filter(index)
         if not verdict:
             continue
         chosen.append(fixer)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from typing import (
+    Any,
     Callable,
     ClassVar,
     Dict,
     Generic,
+    Iterable,
     List,
     Mapping,
     Optional,
@@ -35,6 +37,8 @@ from libcst.metadata import ParentNodeProvider, PositionProvider, ProviderT
 
 from memfix.config import Settings
 from memfix.model import Confidence, Finding, FixInfo, Safety, Span
+
+ScopeItem = TypeVar("ScopeItem")  # a libcst Access or BaseAssignment (both have .node)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,15 @@ class BaseDetector(m.MatcherDecoratableVisitor):
     def line_of(self, node: cst.CSTNode) -> int:
         return self.get_metadata(PositionProvider, node).start.line
 
+    def in_order(self, items: Iterable[ScopeItem]) -> List[ScopeItem]:
+        """Scope assignments or accesses in source order: libcst keeps them in sets, and a message
+        that cites "the first use" must not depend on where the interpreter put the objects."""
+        def where(item: ScopeItem) -> Tuple[int, int]:
+            pos = self.get_metadata(PositionProvider, item.node, None)  # type: ignore[attr-defined]
+            return (pos.start.line, pos.start.column) if pos is not None else (0, 0)
+
+        return sorted(items, key=where)
+
     def span_of(self, node: cst.CSTNode) -> Span:
         pos = self.get_metadata(PositionProvider, node)
         return Span(pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
@@ -173,8 +186,9 @@ class BaseTransformer(m.MatcherDecoratableTransformer, Generic[PlanT]):
         AddImportsVisitor.add_needed_import(self.ctx.codemod, module, obj, asname)
 
 
+#: takes the file's memfix.astindex.AstIndex (or a bare ``ast.Module``: AstIndex.of accepts both);
 #: returns bool, or memfix.prefilter.Regions naming the statements the rule needs (truthy when not empty)
-AstFilter = Callable[[ast.Module], object]
+AstFilter = Callable[[Any], object]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+from memfix.astindex import AstIndex, identifiers, statement_lists
 from memfix.source import line_ending_of
 from memfix.splice import SpliceError, _edits, _fit_line_endings
 
@@ -75,7 +76,7 @@ def _outermost(body: List[ast.stmt], kinds: tuple) -> List[ast.stmt]:
         if isinstance(stmt, kinds):
             found.append(stmt)
             continue
-        for inner in reversed(_statement_lists(stmt)):
+        for inner in reversed(statement_lists(stmt)):
             stack.extend(reversed(inner))
     return found
 
@@ -133,6 +134,78 @@ def enclosing_top_level(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterRes
     return result
 
 
+def spelling_regions(
+    index: AstIndex, anchors: Iterable[ast.AST], names: Iterable[str], whole: Iterable[ast.stmt] = ()
+) -> FilterResult:
+    """Regions for a rule whose analysis of a candidate reads the definition that owns it and the
+    code that spells its names (the module-wide, name-based analyses of the growth and cache rules).
+
+    ``anchors``: the candidates' definitions. The unit (top-level function or class) holding one
+    is kept whole: its methods decide the owner's lifetime (background work, ``while True``).
+    ``names``: the identifiers the analysis follows (the container's name or attribute, its owner
+    class). Kept besides: a function that spells one, whole; a class whose header (bases,
+    decorators) spells one, whole; otherwise the methods and class-body statements that spell one;
+    then, one step further, whatever spells the name of a top-level function kept so far (whether
+    such a helper runs only at import time depends on who calls it). An anchor at module level
+    keeps its top-level statement (the slice keeps module-level statements anyway). ``whole``: statements
+    kept as they are (the function a closure's analysis stays in).
+    """
+    anchors = list(anchors)
+    whole_statements = list(whole)
+    if not anchors and not whole_statements:
+        return False
+    wanted = set(names)
+    units = index.units()
+    spans = sorted((*_span(unit), unit) for unit in units)  # type: ignore[misc]
+    starts = [begin for begin, _, _ in spans]
+    keep: Dict[int, ast.stmt] = {id(stmt): stmt for stmt in whole_statements}
+    whole_units: Set[int] = set()
+    top_spans = sorted((*_span(stmt), stmt) for stmt in index.tree.body)  # type: ignore[misc]
+    top_starts = [begin for begin, _, _ in top_spans]
+    for anchor in anchors:
+        unit = _container(spans, starts, anchor)  # type: ignore[arg-type]
+        holder = unit if unit is not None else _container(top_spans, top_starts, anchor)  # type: ignore[arg-type]
+        if holder is None:
+            return True
+        keep[id(holder)] = holder
+        if unit is not None:
+            whole_units.add(id(unit))
+
+    def spells(node: ast.AST, among: Set[str]) -> bool:
+        return not among.isdisjoint(index.spelled(node))
+
+    def visit_class_body(body: List[ast.stmt], among: Set[str]) -> None:
+        for stmt in body:
+            if isinstance(stmt, _DEFS) or not statement_lists(stmt):
+                if spells(stmt, among):
+                    keep.setdefault(id(stmt), stmt)
+            else:
+                for inner in statement_lists(stmt):
+                    visit_class_body(inner, among)
+
+    def sweep(among: Set[str]) -> None:
+        for unit in units:
+            if id(unit) in whole_units or not spells(unit, among):
+                continue
+            if isinstance(unit, ast.ClassDef) and not any(
+                spells(part, among) for part in (*unit.bases, *unit.keywords, *unit.decorator_list)
+            ):
+                visit_class_body(unit.body, among)
+                continue
+            whole_units.add(id(unit))
+            keep[id(unit)] = unit
+
+    sweep(wanted)
+    helpers = {
+        unit.name
+        for unit in units
+        if id(unit) in whole_units and isinstance(unit, _FUNCS) and unit in index.tree.body
+    } - wanted
+    if helpers:
+        sweep(helpers)
+    return Regions(tuple(keep.values()))
+
+
 def split_lines(text: str) -> List[str]:
     """Lines with their endings, split where Python's tokenizer splits (not on \\f, \\x1c, ...)."""
     lines = _LINE.findall(text)
@@ -144,68 +217,6 @@ def split_lines(text: str) -> List[str]:
 def _ending(line: str) -> str:
     stripped = line.rstrip("\r\n")
     return line[len(stripped):]
-
-
-def _statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
-    lists: List[List[ast.stmt]] = []
-    for name in ("body", "orelse", "finalbody"):
-        value = getattr(stmt, name, None)
-        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-            lists.append(value)
-    for handler in getattr(stmt, "handlers", ()) or ():
-        lists.append(handler.body)
-    for case in getattr(stmt, "cases", ()) or ():
-        lists.append(case.body)
-    return lists
-
-
-_IDENTIFIER_FIELDS = frozenset({"id", "attr", "arg", "name", "asname", "module", "names", "rest", "kwd_attrs"})
-#: ast class -> (its identifier fields, its other fields); ast.walk's generators cost more than the
-#: work, and this runs over every node of every candidate file
-_FIELDS: Dict[type, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
-
-
-def _fields_of(cls: type) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        names = tuple(f for f in cls._fields if f in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
-        others = tuple(f for f in cls._fields if f not in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
-        fields = _FIELDS[cls] = (names, others)
-    return fields
-
-
-def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
-    """Every identifier spelled in ``node`` (names, attributes, parameters, keywords, imports), in
-    first-seen order, outside the subtrees whose ids are in ``skip``: what libcst would represent
-    as ``Name`` nodes."""
-    seen: Dict[str, None] = {}
-    stack = [node]
-    AST = ast.AST
-    while stack:
-        child = stack.pop()
-        if skip and id(child) in skip:
-            continue
-        names, others = _fields_of(child.__class__)
-        for field in names:
-            value = getattr(child, field, None)
-            if value is None:
-                continue
-            for item in value if isinstance(value, list) else (value,):
-                if isinstance(item, str):
-                    for part in item.split("."):
-                        if part.isidentifier():
-                            seen.setdefault(part, None)
-                elif isinstance(item, AST):  # "name" of a type parameter holds nodes in 3.12
-                    stack.append(item)
-        pending = []
-        for field in others:
-            value = getattr(child, field, None)
-            if isinstance(value, AST):
-                pending.append(value)
-            elif isinstance(value, list):
-                pending.extend(v for v in value if isinstance(v, AST))
-        stack.extend(reversed(pending))
-    return list(seen)
 
 
 _CHAIN = 16
@@ -254,7 +265,7 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
                     return False  # not where ast says: let libcst see the whole file
                 stubs.append((stmt, first, last))
                 continue
-            for inner in _statement_lists(stmt):
+            for inner in statement_lists(stmt):
                 if not plan(inner):
                     return False
         return True
@@ -320,6 +331,7 @@ __all__ = [
     "FilterResult",
     "enclosing_functions",
     "enclosing_top_level",
+    "spelling_regions",
     "slice_source",
     "split_lines",
 ]

@@ -28,6 +28,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 
 import libcst as cst
 
+from memfix.astindex import AstIndex
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10
@@ -94,11 +96,11 @@ def m_is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
 
-def ast_cache_names(tree: ast.Module) -> Set[str]:
+def ast_cache_names(index: AstIndex) -> Set[str]:
     """Local names ``from functools import cache/lru_cache [as x]`` binds (for the ast pre-filter)."""
     names: Set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "functools":
+    for node in index.nodes(ast.ImportFrom):
+        if node.module == "functools":
             names |= {a.asname or a.name for a in node.names if a.name in ("cache", "lru_cache")}
     return names
 

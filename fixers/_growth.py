@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union, Mapping
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 from libcst.metadata.base_provider import LazyValue
@@ -44,6 +44,8 @@ from libcst.metadata import (
     QualifiedNameProvider,
     ScopeProvider,
 )
+
+T = TypeVar("T")
 
 from memfix.model import Confidence
 
@@ -659,6 +661,15 @@ class _Meta:
             current = ancestor
         return None
 
+    def in_order(self, items: Iterable[T]) -> List[T]:
+        """Scope assignments or accesses in source order (libcst keeps them in sets; see
+        BaseDetector.in_order)."""
+        def where(item: T) -> Tuple[int, int]:
+            pos = self.get(PositionProvider, item.node)  # type: ignore[attr-defined]
+            return (pos.start.line, pos.start.column) if pos is not None else (0, 0)  # type: ignore[attr-defined]
+
+        return sorted(items, key=where)
+
     def is_inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
         return any(a is container for a in self.ancestors(node))
 
@@ -923,7 +934,7 @@ class GrowthAnalysis:
         except Exception:
             return
         seen: Set[int] = set()
-        for assignment in assignments:
+        for assignment in self.meta.in_order(assignments):
             node = assignment.node
             if node is not target and isinstance(node, cst.CSTNode):
                 # another binding of the same name (global x / nonlocal x): an assignment is
@@ -935,7 +946,7 @@ class GrowthAnalysis:
                         self._add_use(container, node)  # type: ignore[arg-type]
                 else:
                     self._add_rebind(container, node)
-            for access in assignment.references:
+            for access in self.meta.in_order(assignment.references):
                 node = access.node
                 if id(node) in seen or not isinstance(node, cst.Name):
                     continue
@@ -1259,8 +1270,8 @@ class GrowthAnalysis:
             return []
         scope = self.meta.scope(alias)
         uses: List[Use] = []
-        for assignment in scope.assignments[alias.value]:  # type: ignore[union-attr]
-            for access in assignment.references:
+        for assignment in self.meta.in_order(scope.assignments[alias.value]):  # type: ignore[union-attr]
+            for access in self.meta.in_order(assignment.references):
                 if isinstance(access.node, cst.Name):
                     # a local alias lives in the function of the original access, so the
                     # original receiver (``self``) is in scope wherever the alias is used

@@ -1,13 +1,27 @@
 """Cheap ``ast`` pre-filters for the growth rules: a file without a candidate shape never reaches
-libcst (ten times the cost of ``ast``). They may let through files without a finding, never the
-reverse: each checks only for the definition shape its rule starts from."""
+libcst (ten times the cost of ``ast``), and a file with one sends libcst only the code the shared
+analysis reads (memfix.prefilter.spelling_regions). They may let through files without a finding,
+never the reverse: each checks only for the definition shape its rule starts from.
+
+One pass over the file's statements (:class:`GrowthShapes`, shared by the five rules through the
+index's memo) records every definition a growth rule can start from, with the class around it.
+"""
 
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple, Union
+
+from memfix.astindex import AstIndex, statement_lists
+from memfix.prefilter import FilterResult, spelling_regions
 
 _GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+Key = Tuple[str, str]  # ("attr", name) or ("name", name)
+Tree = Union[ast.Module, AstIndex]
 
 
 def _callee(node: ast.Call) -> str:
@@ -17,23 +31,6 @@ def _callee(node: ast.Call) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return ""
-
-
-def _values(tree: ast.Module) -> Iterator[ast.expr]:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            yield node.value
-
-
-def _grows(tree: ast.Module) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GROW_METHODS:
-            return True
-        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add):
-            return True
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Add):
-            return True  # x = x + [v]
-    return False
 
 
 def _keyword(node: ast.Call, name: str) -> Optional[ast.expr]:
@@ -50,7 +47,37 @@ def _is_list(value: Optional[ast.expr]) -> bool:
     return False
 
 
-def _key(node: ast.expr) -> Optional[Tuple[str, str]]:
+def _is_unbounded_deque(value: Optional[ast.expr]) -> bool:
+    if isinstance(value, ast.Call) and _callee(value) == "deque" and len(value.args) <= 1:
+        maxlen = _keyword(value, "maxlen")
+        return maxlen is None or (isinstance(maxlen, ast.Constant) and maxlen.value is None)
+    return False
+
+
+def _is_defaultdict_list(value: Optional[ast.expr]) -> bool:
+    return (
+        isinstance(value, ast.Call)
+        and _callee(value) == "defaultdict"
+        and len(value.args) == 1
+        and isinstance(value.args[0], ast.Name)
+        and value.args[0].id == "list"
+    )
+
+
+def _is_tail_rebind(node: ast.Assign) -> bool:
+    value = node.value
+    return (
+        len(node.targets) == 1
+        and isinstance(value, ast.Subscript)
+        and isinstance(value.slice, ast.Slice)
+        and isinstance(value.slice.lower, ast.UnaryOp)
+        and isinstance(value.slice.lower.op, ast.USub)
+        and value.slice.upper is None
+        and ast.unparse(value.value) == ast.unparse(node.targets[0])
+    )
+
+
+def _key(node: ast.expr) -> Optional[Key]:
     if isinstance(node, ast.Attribute):
         return ("attr", node.attr)
     if isinstance(node, ast.Name):
@@ -58,119 +85,158 @@ def _key(node: ast.expr) -> Optional[Tuple[str, str]]:
     return None
 
 
-class _ListShapes(ast.NodeVisitor):
-    """Lists bound where they can outlive a call (attributes, module and class names, locals a
-    nested function uses) and the names and attributes something grows."""
+@dataclass
+class Definition:
+    statement: ast.stmt
+    key: Key
+    #: the class around it: the analysis knows classes by name, so every class of that name matters
+    class_name: Optional[str]
+    #: the function the analysis of this definition stays in (a closure variable, or anything
+    #: under a class defined in a function); None: it reads the top-level definition around it
+    function: Optional[ast.stmt]
 
-    def __init__(self) -> None:
-        self.long_lived: Set[Tuple[str, str]] = set()
-        self.grown: Set[Tuple[str, str]] = set()
-        self.functions: List[ast.AST] = []
-        self.grown_alias: Dict[str, str] = {}  # local name -> the attribute it aliases
 
-    def _function(self, node: ast.AST) -> None:
-        self.functions.append(node)
-        self.generic_visit(node)
-        self.functions.pop()
+@dataclass
+class GrowthShapes:
+    """What the growth rules start from, in one file."""
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+    lists: List[Definition] = field(default_factory=list)  # can outlive a call
+    deques: List[Definition] = field(default_factory=list)  # deque() without maxlen, assigned
+    defaultdicts: List[Definition] = field(default_factory=list)  # defaultdict(list), assigned
+    trims: List[Definition] = field(default_factory=list)  # x = x[-K:] on a long-lived name
+    grown: Set[Key] = field(default_factory=set)  # grown by .append/.extend/+=/x = x + [...]
 
-    def _bind(self, target: ast.expr, value: Optional[ast.expr]) -> None:
-        if _is_list(value):
-            if isinstance(target, ast.Attribute):
-                self.long_lived.add(("attr", target.attr))
-            elif isinstance(target, ast.Name):
-                if not self.functions:  # module or class level: also reached as an attribute
-                    self.long_lived |= {("name", target.id), ("attr", target.id)}
-                elif self._used_by_nested(target.id):
-                    self.long_lived.add(("name", target.id))
-        elif isinstance(target, ast.Name) and isinstance(value, ast.Attribute):
-            self.grown_alias[target.id] = value.attr
-        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
-            key = _key(target)
-            if key:
-                self.grown.add(key)
 
-    def _used_by_nested(self, name: str) -> bool:
-        owner = self.functions[-1]
-        for node in ast.walk(owner):
-            if node is not owner and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node)):
-                    return True
-        return False
+def _shapes(index: AstIndex) -> GrowthShapes:
+    shapes = GrowthShapes()
+    nested_names: Dict[int, Set[str]] = {}  # function -> names its nested functions spell
+    shared = {name for node in index.nodes(ast.Global, ast.Nonlocal) for name in node.names}  # type: ignore[attr-defined]
+    aliases: Dict[str, str] = {}  # local name -> the attribute it aliases
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self._bind(target, node.value)
-        self.generic_visit(node)
+    def used_by_nested(function: ast.AST, name: str) -> bool:
+        names = nested_names.get(id(function))
+        if names is None:
+            names = set()
+            for node in ast.walk(function):
+                if node is not function and isinstance(node, _NESTED):
+                    names |= index.spelled(node)
+            nested_names[id(function)] = names
+        return name in names
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self._bind(node.target, node.value)
-        self.generic_visit(node)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        key = _key(node.target)
-        if key and isinstance(node.op, ast.Add):
-            self.grown.add(key)
-        self.generic_visit(node)
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
+    # statement, the class around it, its frame (None: module level), and the receiver when the
+    # frame is a class's __init__/__post_init__ (the only place instance containers are defined)
+    # ... and the outermost function around it, and whether that is the frame's own __init__ of
+    # a class defined outside any function
+    Entry = Tuple[ast.stmt, Optional[str], Optional[ast.AST], Optional[str], Optional[ast.stmt]]
+    stack: List[Entry] = [(stmt, None, None, None, None) for stmt in reversed(index.tree.body)]
+    while stack:
+        stmt, class_name, frame, receiver, outer = stack.pop()
+        if isinstance(stmt, ast.ClassDef):
+            stack.extend((inner, stmt.name, stmt, None, outer) for inner in reversed(stmt.body))
+            continue
+        if isinstance(stmt, _FUNCS):
+            params = [*stmt.args.posonlyargs, *stmt.args.args]
+            init = isinstance(frame, ast.ClassDef) and stmt.name in ("__init__", "__post_init__") and params
+            own = params[0].arg if init else None
+            stack.extend((inner, class_name, stmt, own, outer or stmt) for inner in reversed(stmt.body))
+            continue
+        blocks = statement_lists(stmt)
+        if blocks:
+            for block in reversed(blocks):
+                stack.extend((inner, class_name, frame, receiver, outer) for inner in reversed(block))
+            continue
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = stmt.value
+            for target in targets:
+                key = _key(target)
+                if key is None:
+                    continue
+                # where the shared analysis (fixers._growth._FactCollector) takes a definition
+                defined: List[Key] = []
+                stays_in = None if outer is frame and receiver is not None else outer
+                if isinstance(target, ast.Attribute):
+                    if receiver is not None and isinstance(target.value, ast.Name) and target.value.id == receiver:
+                        defined = [key]
+                elif frame is None or isinstance(frame, ast.ClassDef):
+                    defined = [key, ("attr", key[1])]  # also reached as an attribute
+                elif used_by_nested(frame, key[1]):
+                    defined = [key]  # a closure variable
+                    stays_in = outer
+                kind = (
+                    shapes.lists if _is_list(value)
+                    else shapes.deques if _is_unbounded_deque(value)
+                    else shapes.defaultdicts if _is_defaultdict_list(value)
+                    else None
+                )
+                if kind is not None:
+                    kind.extend(Definition(stmt, k, class_name, stays_in) for k in defined)
+                elif isinstance(target, ast.Name) and isinstance(value, ast.Attribute):
+                    aliases[target.id] = value.attr
+                if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+                    shapes.grown.add(key)
+            if isinstance(stmt, ast.Assign) and _is_tail_rebind(stmt):
+                target = stmt.targets[0]
+                while isinstance(target, ast.Subscript):  # d[k] = d[k][-K:]: a key
+                    target = target.value
+                key = _key(target) or ("attr", "")
+                if key[0] == "attr" or key[1] in shared or target is not stmt.targets[0]:
+                    shapes.trims.append(Definition(stmt, key, class_name, None))
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
+            key = _key(stmt.target)
+            if key is not None:
+                shapes.grown.add(key)
+    for node in index.nodes(ast.Attribute):
         if node.attr in _GROW_METHODS:
             key = _key(node.value)
-            if key:
-                self.grown.add(key)
-        self.generic_visit(node)
+            if key is not None:
+                shapes.grown.add(key)
+    shapes.grown |= {("attr", attr) for name, attr in aliases.items() if ("name", name) in shapes.grown}
+    return shapes
 
 
-def growing_list_filter(tree: ast.Module) -> bool:
-    """A list that can outlive a call (``self.x = []``, a module or class level list, a local a
-    nested function uses) under a name or attribute that something grows (``.append``,
-    ``.extend``, ``+=``, ``x = x + [...]``, directly or through a local alias)."""
-    shapes = _ListShapes()
-    shapes.visit(tree)
-    grown = set(shapes.grown)
-    grown |= {("attr", attr) for name, attr in shapes.grown_alias.items() if ("name", name) in shapes.grown}
-    return bool(shapes.long_lived & grown)
+def growth_shapes(tree: Tree) -> GrowthShapes:
+    return AstIndex.of(tree).memo("growth-shapes", _shapes)
 
 
-def unbounded_deque_filter(tree: ast.Module) -> bool:
-    """A ``deque(...)`` without a ``maxlen`` (or with ``maxlen=None``) that is assigned."""
-    for value in _values(tree):
-        if isinstance(value, ast.Call) and _callee(value) == "deque" and len(value.args) <= 1:
-            maxlen = _keyword(value, "maxlen")
-            if maxlen is None or (isinstance(maxlen, ast.Constant) and maxlen.value is None):
-                return True
-    return False
-
-
-def defaultdict_list_filter(tree: ast.Module) -> bool:
-    """A ``defaultdict(list)`` that is assigned."""
-    return any(
-        isinstance(value, ast.Call)
-        and _callee(value) == "defaultdict"
-        and len(value.args) == 1
-        and isinstance(value.args[0], ast.Name)
-        and value.args[0].id == "list"
-        for value in _values(tree)
+def _regions(tree: Tree, definitions: List[Definition], extra: List[Definition] = ()) -> FilterResult:  # type: ignore[assignment]
+    """The definitions (and ``extra`` anchors), the code spelling their names, and their classes'
+    names (uses through annotations, module instances, ``self.other = Owner()``)."""
+    if not definitions:
+        return False
+    everything = (*definitions, *extra)
+    # a closure's analysis stays in its function; the rest follows the names through the module
+    spread = [d for d in everything if d.function is None or d.key[0] == "attr"]
+    names = {d.key[1] for d in spread if d.key[1]} | {d.class_name for d in spread if d.class_name}
+    return spelling_regions(
+        AstIndex.of(tree),
+        [d.statement for d in everything if d.function is None],
+        names,
+        whole=[d.function for d in everything if d.function is not None],
     )
 
 
-def slice_rebind_filter(tree: ast.Module) -> bool:
+def growing_list_filter(tree: Tree) -> FilterResult:
+    """A list that can outlive a call (``self.x = []``, a module or class level list, a local a
+    nested function uses) under a name or attribute that something grows (``.append``,
+    ``.extend``, ``+=``, ``x = x + [...]``, directly or through a local alias)."""
+    shapes = growth_shapes(tree)
+    return _regions(tree, [d for d in shapes.lists if d.key in shapes.grown])
+
+
+def unbounded_deque_filter(tree: Tree) -> FilterResult:
+    """A ``deque(...)`` without a ``maxlen`` (or with ``maxlen=None``) that is assigned."""
+    return _regions(tree, growth_shapes(tree).deques)
+
+
+def defaultdict_list_filter(tree: Tree) -> FilterResult:
+    """A ``defaultdict(list)`` that is assigned."""
+    return _regions(tree, growth_shapes(tree).defaultdicts)
+
+
+def slice_rebind_filter(tree: Tree) -> FilterResult:
     """An ``x = x[-K:]`` re-bind of an attribute, a key, or a name declared global/nonlocal (a
-    plain local re-bound to its tail dies with the call)."""
-    shared = {name for node in ast.walk(tree) if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-            continue
-        value = node.value
-        if (
-            isinstance(value, ast.Subscript)
-            and isinstance(value.slice, ast.Slice)
-            and isinstance(value.slice.lower, ast.UnaryOp)
-            and isinstance(value.slice.lower.op, ast.USub)
-            and value.slice.upper is None
-            and ast.unparse(value.value) == ast.unparse(node.targets[0])
-            and (not isinstance(node.targets[0], ast.Name) or node.targets[0].id in shared)
-        ):
-            return True
-    return False
+    plain local re-bound to its tail dies with the call); the lists so named are anchors too."""
+    shapes = growth_shapes(tree)
+    trimmed = {d.key for d in shapes.trims}
+    return _regions(tree, shapes.trims, [d for d in shapes.lists if d.key in trimmed])

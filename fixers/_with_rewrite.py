@@ -382,7 +382,7 @@ class WithRewriteDetector(BaseDetector):
         elif not isinstance(binding, Assignment) or binding.node is not asname:
             verdict.refuse(f"`{name}` is bound more than once")
         else:
-            for access in binding.references:
+            for access in self.in_order(binding.references):
                 use = access.node
                 line = self.line_of(use)
                 if access.scope is not scope and not isinstance(access.scope, ComprehensionScope):
@@ -826,7 +826,7 @@ class WithRewriteDetector(BaseDetector):
             verdict.refuse(f"`{name}` at line {line} could not be analysed")
             return []
         uses: List[cst.CSTNode] = []
-        for access in binding.references:
+        for access in self.in_order(binding.references):
             if access.scope is not scope and not isinstance(access.scope, ComprehensionScope):
                 verdict.refuse(f"`{name}`, which depends on the open handle, is captured by a nested scope at line {self.line_of(access.node)}")
                 continue

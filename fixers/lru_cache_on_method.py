@@ -62,11 +62,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
+from memfix.astindex import AstIndex
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
     Bound,
@@ -388,15 +389,15 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
     )
 
 
-def _ast_filter(tree: ast.Module) -> bool:
+def _ast_filter(tree: Union[ast.Module, AstIndex]) -> bool:
     """A functools cache decorator (any alias) on a function defined directly in a class body."""
-    names = ast_cache_names(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    if any(ast_is_cache_decorator(d, names) for d in item.decorator_list):
-                        return True
+    index = AstIndex.of(tree)
+    names = ast_cache_names(index)
+    for node in index.nodes(ast.ClassDef):
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if any(ast_is_cache_decorator(d, names) for d in item.decorator_list):
+                    return True
     return False
 
 

@@ -46,7 +46,9 @@ and handles given to `with`, `contextlib.closing` or `ExitStack.enter_context`.
 from __future__ import annotations
 
 import ast
+from typing import Union
 
+from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
 from memfix.fixers._with_rewrite import WithRewriteDetector, WithRewriteTransformer
 from memfix.model import Safety
@@ -86,32 +88,30 @@ class Transformer(WithRewriteTransformer):
     pass
 
 
-def _ast_filter(tree: ast.Module) -> FilterResult:
+def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """Some call of the builtin `open` (`open(...)`, `builtins.open(...)`) that is not directly a
     with-item. The analysis of a handle stays in the function that opens it, so only those
     functions need libcst (memfix.prefilter). Aliases count: `from builtins import open as o`,
     `import builtins as b`."""
-    managed = set()
+    index = AstIndex.of(tree)
     modules = {"builtins"}
     names = {"open"}
-    calls = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name) or (
-                isinstance(func, ast.Attribute) and func.attr == "open" and isinstance(func.value, ast.Name)
-            ):
-                calls.append(node)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            managed.update(id(item.context_expr) for item in node.items)
-        elif isinstance(node, ast.ImportFrom) and node.module == "builtins":
+    for node in index.nodes(ast.ImportFrom):
+        if node.module == "builtins":
             for alias in node.names:
                 if alias.name == "*":
                     return True
                 if alias.name == "open":
                     names.add(alias.asname or alias.name)
-        elif isinstance(node, ast.Import):
-            modules.update(a.asname for a in node.names if a.name == "builtins" and a.asname)
+    for node in index.nodes(ast.Import):
+        modules.update(a.asname for a in node.names if a.name == "builtins" and a.asname)
+    managed = {id(item.context_expr) for node in index.nodes(ast.With, ast.AsyncWith) for item in node.items}
+    calls = [
+        node
+        for node in index.nodes(ast.Call)
+        if isinstance(node.func, ast.Name)
+        or (isinstance(node.func, ast.Attribute) and node.func.attr == "open" and isinstance(node.func.value, ast.Name))
+    ]
     calls = [
         node
         for node in calls
@@ -121,7 +121,7 @@ def _ast_filter(tree: ast.Module) -> FilterResult:
             or (isinstance(node.func, ast.Attribute) and node.func.value.id in modules)  # type: ignore[attr-defined]
         )
     ]
-    return enclosing_functions(tree, calls)
+    return enclosing_functions(index.tree, calls)
 
 
 FIXER = Fixer(

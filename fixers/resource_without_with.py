@@ -91,13 +91,15 @@ to `with`, `contextlib.closing` or `ExitStack.enter_context`.
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, List, Optional, Set
+from typing import Dict, FrozenSet, List, Optional, Set, Union
 
 import libcst as cst
 
+from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
 from memfix.fixers._with_rewrite import OpenerSpec, WithRewriteDetector, WithRewriteTransformer, _Verdict
 from memfix.model import Safety
+from memfix.prefilter import FilterResult, enclosing_functions
 
 RULE = Rule(
     code="MF302",
@@ -366,35 +368,43 @@ _ATTRS = frozenset(
 )  # fmt: skip
 
 
-def _ast_filter(tree: ast.Module) -> bool:
+def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """Some call names an opener through an import of its module: `alias.attr(...)` on an imported
-    module, a name imported from one (`db(...)`), or `.open()` on a path built by such a call."""
+    module, a name imported from one (`db(...)`), or `.open()` on a path built by such a call.
+    A handle's analysis stays in the function that opens it, as for MF301."""
+    index = AstIndex.of(tree)
     modules: Set[str] = set()
     names: Set[str] = set()
-    for node in ast.walk(tree):
+    for node in index.nodes(ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] in _MODULES:
                     modules.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in _MODULES:
+        elif node.module and node.module.split(".")[0] in _MODULES:
             names.update(alias.asname or alias.name for alias in node.names)
+    # a module bound by assignment (`gzip = import_module("gzip")`) has the same qualified name
+    modules.update(
+        target.id
+        for node in index.nodes(ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in _MODULES
+    )
     if not modules and not names:
         return False
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
+    calls: List[ast.Call] = []
+    for node in index.nodes(ast.Call):
         func = node.func
         if isinstance(func, ast.Name) and func.id in names:
-            return True
-        if isinstance(func, ast.Attribute) and func.attr in _ATTRS:
+            calls.append(node)
+        elif isinstance(func, ast.Attribute) and func.attr in _ATTRS:
             root = func.value
             if isinstance(root, ast.Call) and func.attr == "open":
                 root = root.func  # Path(p).open()
             while isinstance(root, ast.Attribute):
                 root = root.value
             if isinstance(root, ast.Name) and (root.id in modules or root.id in names):
-                return True
-    return False
+                calls.append(node)
+    return enclosing_functions(index.tree, calls)
 
 
 FIXER = Fixer(

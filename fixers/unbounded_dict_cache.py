@@ -84,6 +84,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from memfix.astindex import AstIndex, statement_lists
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
     _child_nodes,
@@ -103,6 +104,7 @@ from memfix.fixers._cache_analysis import (
     walk,
 )
 from memfix.model import Confidence, Safety
+from memfix.prefilter import FilterResult, spelling_regions
 
 RULE = Rule(
     code="MF201",
@@ -373,8 +375,8 @@ class Detector(BaseDetector):
             lines = [self.line_of(a.node) for a in others if isinstance(a.node, cst.CSTNode)]
             cand.rebound_at = min(lines) if lines else self.line_of(target)
         seen: Set[int] = set()
-        for assignment in assignments:
-            for access in assignment.references:
+        for assignment in self.in_order(assignments):
+            for access in self.in_order(assignment.references):
                 node = access.node
                 if id(node) in seen or not isinstance(node, cst.Name):
                     continue
@@ -1429,36 +1431,74 @@ def _ast_name(node: ast.expr) -> str:
     return ""
 
 
-def _ast_filter(tree: ast.Module) -> bool:
+def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """An empty dict that can outlive a call (module or class level, ``self.x`` / ``x.attr``, or
-    a local of a function with a nested def) and a ``[k] = v`` / ``setdefault`` on the same name."""
-    long_lived: Set[str] = set()
-    stored: Set[str] = set()
+    a local of a function with a nested def) and a ``[k] = v`` / ``setdefault`` on the same name.
+    The analysis follows the name through the module, so libcst needs the definitions, their
+    classes and the code that spells the name (memfix.prefilter.spelling_regions)."""
+    index = AstIndex.of(tree)
+    stored = {_ast_name(t.value) for node in index.nodes(ast.Assign) for t in node.targets if isinstance(t, ast.Subscript)}
+    stored |= {_ast_name(n.target.value) for n in index.nodes(ast.AnnAssign) if isinstance(n.target, ast.Subscript)}
+    stored |= {_ast_name(n.value) for n in index.nodes(ast.Attribute) if n.attr == "setdefault"}
+    stored.discard("")
+    if not stored:
+        return False
+    anchors: List[ast.stmt] = []
+    names: Set[str] = set()
+    nested: Dict[int, bool] = {}
 
-    def scan_body(body: List[ast.stmt]) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and _is_empty_dict_ast(stmt.value):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                long_lived.update(t.id for t in targets if isinstance(t, ast.Name))
-            elif isinstance(stmt, ast.ClassDef):
-                scan_body(stmt.body)
-            elif isinstance(stmt, (ast.If, ast.Try)):
-                scan_body(stmt.body)
-                scan_body(stmt.orelse)
+    def has_nested(function: ast.AST) -> bool:
+        if id(function) not in nested:
+            nested[id(function)] = any(
+                n is not function and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                for n in ast.walk(function)
+            )
+        return nested[id(function)]
 
-    scan_body(tree.body)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if _is_empty_dict_ast(node.value):
-                long_lived.update(t.attr for t in targets if isinstance(t, ast.Attribute))
-            stored.update(_ast_name(t.value) for t in targets if isinstance(t, ast.Subscript))
-        elif isinstance(node, ast.Attribute) and node.attr == "setdefault":
-            stored.add(_ast_name(node.value))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(node) if n is not node):
-                scan_body([n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AnnAssign))])  # type: ignore[misc]
-    return bool(long_lived & stored)
+    whole: List[ast.stmt] = []
+    # statement, the class around it, its frame (None: module level), the outermost
+    # function around it, and whether the frame is an __init__ (the only place the analysis takes
+    # ``self.x = {}`` from)
+    Entry = Tuple[ast.stmt, Optional[str], Optional[ast.AST], Optional[ast.stmt], bool]
+    stack: List[Entry] = [(s, None, None, None, False) for s in reversed(index.tree.body)]
+    while stack:
+        stmt, class_name, frame, outer, init = stack.pop()
+        if isinstance(stmt, ast.ClassDef):
+            stack.extend((inner, stmt.name, stmt, outer, False) for inner in reversed(stmt.body))
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            in_init = stmt.name == "__init__"
+            stack.extend((inner, class_name, stmt, outer or stmt, in_init) for inner in reversed(stmt.body))
+            continue
+        blocks = statement_lists(stmt)
+        if blocks:
+            for block in reversed(blocks):
+                stack.extend((inner, class_name, frame, outer, init) for inner in reversed(block))
+            continue
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or not _is_empty_dict_ast(stmt.value):
+            continue
+        for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+            if isinstance(target, ast.Attribute):
+                if not (init and isinstance(target.value, ast.Name) and target.value.id == "self"):
+                    continue
+                name, spreads = target.attr, True
+            elif isinstance(target, ast.Name) and (frame is None or isinstance(frame, ast.ClassDef)):
+                name, spreads = target.id, True
+            elif isinstance(target, ast.Name) and has_nested(outer):  # type: ignore[arg-type]
+                name, spreads = target.id, False  # a closure's analysis stays in its function
+            else:
+                continue
+            if name not in stored:
+                continue
+            if outer is not None and not (init and outer is frame):
+                whole.append(outer)  # under a function (a closure, or a class defined there)
+            else:
+                anchors.append(stmt)
+            if spreads:
+                names.add(name)
+                if class_name:
+                    names.add(class_name)
+    return spelling_regions(index, anchors, names, whole=whole)
 
 
 FIXER = Fixer(

@@ -65,6 +65,8 @@ from typing import List, Optional, Set, Tuple, Union
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
 
+from memfix.astindex import AstIndex
+from memfix.prefilter import FilterResult, Regions, enclosing_functions, spelling_regions
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
     CACHE,
@@ -349,16 +351,31 @@ class Transformer(BaseTransformer[BoundPlan]):
             self.add_import(plan.import_module, plan.import_obj)
 
 
-def _ast_filter(tree: ast.Module) -> bool:
-    """A functools cache (any alias) used as a decorator or called, unbounded or maybe so."""
-    names = ast_cache_names(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if any(ast_is_cache_decorator(d, names) for d in node.decorator_list):
-                return True
-        elif isinstance(node, ast.Call) and ast_is_cache_decorator(node.func, names):
-            return True
-    return False
+def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
+    """A functools cache (any alias) used as a decorator or called, unbounded or maybe so. The
+    analysis reads the decorated function (kept whole, with its enclosing function), a called
+    cache's line and the top-level function it wraps, module and class constants (which the slice
+    keeps), and whether the names imported from functools are still used after the rewrite."""
+    index = AstIndex.of(tree)
+    names = ast_cache_names(index)
+    decorated = [
+        function
+        for function in index.nodes(ast.FunctionDef, ast.AsyncFunctionDef)
+        if any(ast_is_cache_decorator(d, names) for d in function.decorator_list)
+    ]
+    calls = [call for call in index.nodes(ast.Call) if ast_is_cache_decorator(call.func, names)]
+    if not decorated and not calls:
+        return False
+    # `cache(f)` or `lru_cache(maxsize=None)(f)`: f's definition decides the fix's safety
+    outer = [call for call in index.nodes(ast.Call) if calls and isinstance(call.func, ast.Call) and call.func in calls]
+    wrapped = {arg.id for call in (*calls, *outer) for arg in call.args if isinstance(arg, ast.Name)}
+    top_level = [stmt for stmt in index.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in wrapped]
+    regions = enclosing_functions(index.tree, [*decorated, *calls, *top_level])
+    if not isinstance(regions, Regions):
+        return regions
+    # a rewrite can leave `from functools import cache` unused and drop it: every use of those
+    # names must be in the slice, or a use in a stubbed function would look like none
+    return spelling_regions(index, [], names, whole=regions.nodes)
 
 
 FIXER = Fixer(

@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import FrozenSet, List, Optional, Set, Tuple
+from typing import FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import (
@@ -72,6 +72,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from memfix.astindex import AstIndex
+from memfix.prefilter import FilterResult, spelling_regions
 from memfix.fixer import BaseDetector, Fixer, Invalid, Rule, Valid
 from memfix.model import Confidence
 
@@ -339,29 +341,35 @@ _NAMES = frozenset({"Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Joina
 _MODULES = frozenset({"queue", "asyncio", "multiprocessing"})
 
 
-def _ast_filter(tree: ast.Module) -> bool:
+def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """A queue module is imported, some call is spelled like a queue class (or a name imported
-    from those modules), and some call is a `.put(` / `.put_nowait(`."""
+    from those modules), and some call is a `.put(` / `.put_nowait(`. The analysis reads the
+    class (or function) that builds the queue and the puts on it, found by the name they spell."""
+    index = AstIndex.of(tree)
     imported = False
     names: Set[str] = set(_NAMES)
-    for node in ast.walk(tree):
+    for node in index.nodes(ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             imported = imported or any(alias.name.split(".")[0] in _MODULES for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in _MODULES:
+        elif node.module and node.module.split(".")[0] in _MODULES:
             imported = True
             names.update(alias.asname for alias in node.names if alias.asname)
     if not imported:
         return False
-    queue = put = False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            spelled = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            queue = queue or spelled in names
-            put = put or (isinstance(func, ast.Attribute) and func.attr in _PUTS)
-            if queue and put:
-                return True
-    return False
+    queues: List[ast.Call] = []
+    receivers: Set[str] = set()
+    for node in index.nodes(ast.Call):
+        func = node.func
+        spelled = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if spelled in names:
+            queues.append(node)
+        if isinstance(func, ast.Attribute) and func.attr in _PUTS:
+            holder = func.value
+            if isinstance(holder, (ast.Name, ast.Attribute)):
+                receivers.add(holder.id if isinstance(holder, ast.Name) else holder.attr)
+    if not queues or not receivers:
+        return False
+    return spelling_regions(index, queues, receivers)
 
 
 FIXER = Fixer(

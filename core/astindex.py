@@ -1,0 +1,176 @@
+"""One walk of a file's ``ast`` tree, shared by every rule's pre-filter.
+
+Eleven filters each walking the tree with ``ast.walk`` cost four times the ``ast.parse`` they
+filter; one walk that files every node under its class, read by all of them, costs a third of it.
+Everything here is computed on first use and kept for the life of the index (one file).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, Type, TypeVar, Union
+
+N = TypeVar("N", bound=ast.AST)
+M = TypeVar("M")
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: ast class -> the fields that can hold nodes (computed once per class)
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> Tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(cls._fields)  # type: ignore[attr-defined]
+    return fields
+
+
+class AstIndex:
+    """The nodes of one ``ast.Module`` by class, and the identifiers each definition spells."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self._by_class: Optional[Dict[type, List[ast.AST]]] = None
+        self._spelled: Dict[int, FrozenSet[str]] = {}
+        self._units: Optional[List[ast.stmt]] = None
+        self._memo: Dict[str, object] = {}
+
+    @classmethod
+    def of(cls, tree_or_index: Union[ast.Module, "AstIndex"]) -> "AstIndex":
+        """Filters accept a bare tree too (tests call them with ``ast.parse(...)``)."""
+        return tree_or_index if isinstance(tree_or_index, AstIndex) else cls(tree_or_index)
+
+    def nodes(self, *classes: Type[N]) -> List[N]:
+        """Every node of the given classes (exact classes, as ``ast`` has no useful subclasses)."""
+        by_class = self._by_class
+        if by_class is None:
+            by_class = self._by_class = self._walk()
+        if len(classes) == 1:
+            return list(by_class.get(classes[0], ()))  # type: ignore[arg-type]
+        found: List[N] = []
+        for kind in classes:
+            found.extend(by_class.get(kind, ()))  # type: ignore[arg-type]
+        return found
+
+    def _walk(self) -> Dict[type, List[ast.AST]]:
+        by_class: Dict[type, List[ast.AST]] = {}
+        stack: List[ast.AST] = [self.tree]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        AST = ast.AST
+        while stack:
+            node = pop()
+            kind = node.__class__
+            bucket = by_class.get(kind)
+            if bucket is None:
+                by_class[kind] = [node]
+            else:
+                bucket.append(node)
+            for name in _child_fields(kind):
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    extend([item for item in value if isinstance(item, AST)])
+                elif isinstance(value, AST):
+                    push(value)
+        return by_class
+
+    def spelled(self, node: ast.AST) -> FrozenSet[str]:
+        """The identifiers ``node`` spells (names, attributes, parameters, ``global`` names...)."""
+        key = id(node)
+        names = self._spelled.get(key)
+        if names is None:
+            names = self._spelled[key] = frozenset(identifiers(node))
+        return names
+
+    def memo(self, key: str, compute: Callable[["AstIndex"], M]) -> M:
+        """``compute(self)``, once per index: rules that share an analysis of the tree (the five
+        growth rules) pay for it once."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]  # type: ignore[return-value]
+
+    def units(self) -> List[ast.stmt]:
+        """The definitions no other definition holds: top-level functions and classes, also those
+        under a module-level ``if``/``try``/``with``, in source order."""
+        if self._units is None:
+            self._units = _outermost(self.tree.body)
+        return self._units
+
+
+_IDENTIFIER_FIELDS = frozenset({"id", "attr", "arg", "name", "asname", "module", "names", "rest", "kwd_attrs"})
+#: ast class -> (its identifier fields, its other fields); ast.walk's generators cost more than the
+#: work, and this runs over every node of every candidate file
+_FIELDS: Dict[type, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+
+
+def _fields_of(cls: type) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        names = tuple(f for f in cls._fields if f in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
+        others = tuple(f for f in cls._fields if f not in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
+        fields = _FIELDS[cls] = (names, others)
+    return fields
+
+
+def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
+    """Every identifier spelled in ``node`` (names, attributes, parameters, keywords, imports), in
+    first-seen order, outside the subtrees whose ids are in ``skip``: what libcst would represent
+    as ``Name`` nodes."""
+    seen: Dict[str, None] = {}
+    stack = [node]
+    AST = ast.AST
+    while stack:
+        child = stack.pop()
+        if skip and id(child) in skip:
+            continue
+        names, others = _fields_of(child.__class__)
+        for field in names:
+            value = getattr(child, field, None)
+            if value is None:
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, str):
+                    for part in item.split("."):
+                        if part.isidentifier():
+                            seen.setdefault(part, None)
+                elif isinstance(item, AST):  # "name" of a type parameter holds nodes in 3.12
+                    stack.append(item)
+        pending = []
+        for field in others:
+            value = getattr(child, field, None)
+            if isinstance(value, AST):
+                pending.append(value)
+            elif isinstance(value, list):
+                pending.extend(v for v in value if isinstance(v, AST))
+        stack.extend(reversed(pending))
+    return list(seen)
+
+
+def _outermost(body: List[ast.stmt]) -> List[ast.stmt]:
+    found: List[ast.stmt] = []
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, _DEFS):
+            found.append(stmt)
+            continue
+        for inner in reversed(statement_lists(stmt)):
+            stack.extend(reversed(inner))
+    return found
+
+
+def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
+    """The blocks of a compound statement (body, else, finally, handlers, match cases)."""
+    lists: List[List[ast.stmt]] = []
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(stmt, name, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            lists.append(value)
+    for handler in getattr(stmt, "handlers", ()) or ():
+        lists.append(handler.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        lists.append(case.body)
+    return lists
+
+
+__all__ = ["AstIndex", "identifiers", "statement_lists"]
