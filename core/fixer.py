@@ -22,6 +22,7 @@ from typing import (
     Mapping,
     Optional,
     Sequence,
+    Set,
     Tuple,
     Type,
     TypeVar,
@@ -35,6 +36,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider, ProviderT
 
 from memfix.config import Settings
 from memfix.model import Confidence, Finding, FixInfo, Safety, Span
+from memfix.nodes import all_names, parent_in, qualified_in
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,30 @@ class BaseDetector(m.MatcherDecoratableVisitor):
         self.ctx = ctx
         self.rule = rule
         self.reports: List[Report] = []
+        #: the module being visited (set by :meth:`visit_Module`; subclasses that override it call super)
+        self.module: Optional[cst.Module] = None
+        self._module_names: Optional[Set[str]] = None
+
+    def visit_Module(self, node: cst.Module) -> Optional[bool]:
+        self.module = node
+        self._module_names = None
+        return None
+
+    # -- lookups shared by every rule: they never raise, see memfix.nodes ----------------------
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return parent_in(self.metadata, node)
+
+    def qualified(self, node: cst.CSTNode) -> Set[str]:
+        """Qualified names of ``node``; needs ``QualifiedNameProvider`` in METADATA_DEPENDENCIES."""
+        return qualified_in(self.metadata, node)
+
+    def module_names(self) -> Set[str]:
+        """Every identifier of the visited module: a name outside it shadows nothing."""
+        if self._module_names is None:
+            assert self.module is not None, "visit_Module sets the module"
+            self._module_names = all_names(self.module)
+        return self._module_names
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.get_metadata(PositionProvider, node).start.line

@@ -33,19 +33,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union, Mapping
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
-from libcst.metadata.base_provider import LazyValue
 from libcst.metadata import (
     Assignment,
-    ParentNodeProvider,
     PositionProvider,
-    QualifiedNameProvider,
     ScopeProvider,
 )
 
 from memfix.model import Confidence
+from memfix.nodes import MetadataView, walk
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +468,7 @@ class _FactCollector(cst.CSTVisitor):
         cls = self._class()
         if cls is not None and isinstance(node.test, (cst.Name, cst.Integer)) and _code_of(node.test) in ("True", "1"):
             # `while True: ... break` is a parsing loop, `while True: yield x` a generator
-            if not _leaves_loop(node.body) and not any(isinstance(n, cst.Yield) for n in _walk(node.body)):
+            if not _leaves_loop(node.body) and not any(isinstance(n, cst.Yield) for n in walk(node.body)):
                 self.while_true.add(cls.name.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -601,7 +599,7 @@ def _string_elements(value: cst.BaseExpression) -> Set[str]:
 # the analysis
 
 
-class _Meta:
+class _Meta(MetadataView):
     """Metadata lookups that never raise KeyError.
 
     Holds the resolved metadata mapping itself, not the detector: libcst empties a visitor's
@@ -610,22 +608,12 @@ class _Meta:
     """
 
     def __init__(self, detector: object, module: cst.Module) -> None:
-        self._metadata: Mapping[object, Mapping[cst.CSTNode, object]] = detector.metadata  # type: ignore[attr-defined]
+        super().__init__(detector.metadata)  # type: ignore[attr-defined]
         self.module = module
-
-    def get(self, provider: object, node: cst.CSTNode, default: object = None) -> object:
-        value = self._metadata.get(provider, {}).get(node, default)
-        return value() if isinstance(value, LazyValue) else value  # as get_metadata unwraps it
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.get(ParentNodeProvider, node)  # type: ignore[return-value]
 
     def line(self, node: cst.CSTNode) -> int:
         pos = self.get(PositionProvider, node)
         return pos.start.line if pos is not None else 0  # type: ignore[attr-defined]
-
-    def qualified(self, node: cst.CSTNode) -> Set[str]:
-        return {q.name for q in self.get(QualifiedNameProvider, node, set()) or ()}  # type: ignore[union-attr]
 
     def scope(self, node: cst.CSTNode) -> Optional[object]:
         return self.get(ScopeProvider, node)
@@ -1136,7 +1124,7 @@ class GrowthAnalysis:
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
                 return False
             if isinstance(ancestor, (cst.If, cst.While)):
-                for node in _walk(ancestor.test):
+                for node in walk(ancestor.test):
                     if (
                         isinstance(node, cst.Call)
                         and isinstance(node.func, cst.Name)
@@ -1197,7 +1185,7 @@ class GrowthAnalysis:
                     return self._use(c, expr, statement, Effect.TRIM, tail=bound, statement=statement, trim=removable, trim_guard=guard, why="is trimmed by a copy", **common)
             return self._use(c, expr, statement, Effect.BOUND, why="is re-bound to a slice of itself", **common)
         # x = x + [...] / x = [*x, v]: growth by a copy
-        if any(meta.code(n) == shown for n in _walk(value) if isinstance(n, (cst.Name, cst.Attribute, cst.Subscript))) and isinstance(value, (cst.BinaryOperation, cst.List)):
+        if any(meta.code(n) == shown for n in walk(value) if isinstance(n, (cst.Name, cst.Attribute, cst.Subscript))) and isinstance(value, (cst.BinaryOperation, cst.List)):
             return self._use(c, expr, statement, Effect.GROW, deque_ok=False, statement=statement, method="=", why="grows by concatenation", **common)
         if c.function is not None and meta.function_of(expr) is c.function and c.owner is Owner.INSTANCE:
             return self._use(c, expr, statement, Effect.NONE, **common)  # set twice in __init__
@@ -1532,12 +1520,6 @@ def _widest(bounds: Sequence[Bound]) -> List[Bound]:
     if symbolic and all(s.same_as(symbolic[0]) for s in symbolic):
         return [symbolic[0], *known]
     return known + symbolic
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -188,23 +188,10 @@ class WithRewriteDetector(BaseDetector):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._module_names: Optional[Set[str]] = None
         self._introduced: Dict[int, Set[str]] = {}
         self._claimed: Dict[int, List[Tuple[int, int, int, bool]]] = {}  # id(block) -> [(start, end, line, inline)]
 
     # -- helpers ------------------------------------------------------------------------------
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        try:
-            return self.get_metadata(ParentNodeProvider, node)
-        except KeyError:
-            return None
-
-    def qualified(self, node: cst.CSTNode) -> Set[str]:
-        try:
-            return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
-        except KeyError:
-            return set()
 
     def opener_of(self, call: cst.Call) -> Optional[str]:
         func: cst.BaseExpression = call.func
@@ -214,18 +201,6 @@ class WithRewriteDetector(BaseDetector):
             return None  # `open(p).read()` is a method of the result, not an opener
         names = self.qualified(call.func) & self.OPENERS
         return min(names) if names else None
-
-    def module_names(self) -> Set[str]:
-        if self._module_names is None:
-            names: Set[str] = set()
-
-            class _Names(cst.CSTVisitor):
-                def visit_Name(self, node: cst.Name) -> None:
-                    names.add(node.value)
-
-            self._root.visit(_Names())
-            self._module_names = names
-        return self._module_names
 
     def fresh_name(self, scope: object, preferred: Tuple[str, ...] = ()) -> str:
         """A name used nowhere in the module (so it shadows nothing, in any scope), nor already
@@ -290,9 +265,6 @@ class WithRewriteDetector(BaseDetector):
         return ".".join(reversed(parts)) or "<module>"
 
     # -- entry --------------------------------------------------------------------------------
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._root = node
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.opener_of(node)

@@ -86,10 +86,8 @@ from libcst.metadata import (
 
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
-    _child_nodes,
     Bound,
     BoundCandidate,
-    all_names,
     bound_candidates,
     choose_bound,
     class_family,
@@ -100,9 +98,9 @@ from memfix.fixers._cache_analysis import (
     init_attribute_candidates,
     stem_bound_names,
     is_bound_name,
-    walk,
 )
 from memfix.model import Confidence, Safety
+from memfix.nodes import child_nodes, walk
 
 RULE = Rule(
     code="MF201",
@@ -235,8 +233,6 @@ class Detector(BaseDetector):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._module: Optional[cst.Module] = None
-        self._names: Optional[Set[str]] = None
         self._nodes: Optional[List[cst.CSTNode]] = None
         self._threads: Optional[Tuple[str, int]] = None
         self._attributes: Dict[str, List[cst.Attribute]] = {}
@@ -244,27 +240,16 @@ class Detector(BaseDetector):
 
     # -- generic helpers ------------------------------------------------------------------------
 
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.get_metadata(ParentNodeProvider, node, None)
-
-    def qualified(self, node: cst.CSTNode) -> Set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
-
     def code(self, node: cst.CSTNode) -> str:
-        assert self._module is not None
-        return self._module.code_for_node(node)
+        assert self.module is not None
+        return self.module.code_for_node(node)
 
     def nodes(self) -> List[cst.CSTNode]:
         """Every node of the module, walked once."""
         if self._nodes is None:
-            assert self._module is not None
-            self._nodes = list(walk(self._module))
+            assert self.module is not None
+            self._nodes = list(walk(self.module))
         return self._nodes
-
-    def names(self) -> Set[str]:
-        if self._names is None:
-            self._names = {n.value for n in self.nodes() if isinstance(n, cst.Name)}
-        return self._names
 
     def func_of(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
         current = self.parent(node)
@@ -286,7 +271,7 @@ class Detector(BaseDetector):
     def visit_Module(self, node: cst.Module) -> bool:
         # The analysis needs the whole module at once; a plain walk of the dataclass fields is
         # several times cheaper than libcst's visitor dispatch, so the visit stops here.
-        self._module = node
+        super().visit_Module(node)
         return False
 
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -382,8 +367,8 @@ class Detector(BaseDetector):
                 cand.uses.append(self.classify(node))
 
     def family(self, owner: cst.ClassDef) -> Set[str]:
-        assert self._module is not None
-        return class_family(self._module, owner, self.nodes())
+        assert self.module is not None
+        return class_family(self.module, owner, self.nodes())
 
     def attribute_uses(self, cand: Candidate, define_target: Optional[cst.Attribute]) -> None:
         assert cand.owner_class is not None
@@ -629,7 +614,7 @@ class Detector(BaseDetector):
     def _import_time_only(self, func: cst.FunctionDef) -> bool:
         """A module-level, undecorated function called only from module-level statements: it runs
         once, at import, like the rest of the module body."""
-        assert self._module is not None
+        assert self.module is not None
         if func.decorators or not isinstance(self.parent(func), cst.Module):
             return False
         scope = self.get_metadata(ScopeProvider, func, None)
@@ -654,7 +639,7 @@ class Detector(BaseDetector):
         if cand.kind != "instance":
             return Confidence.HIGH, ""
         owner = cand.owner_class
-        assert owner is not None and self._module is not None
+        assert owner is not None and self.module is not None
         if _says_long_lived(owner.name.value, owner.get_docstring() or ""):
             return Confidence.HIGH, ""
         for node in self.nodes():
@@ -867,8 +852,8 @@ class Detector(BaseDetector):
         if shape is None:
             return None
         ops, note = shape
-        assert self._module is not None
-        ref = import_ref(self._module, "functools", "lru_cache", self.names(), self.nodes())
+        assert self.module is not None
+        ref = import_ref(self.module, "functools", "lru_cache", self.module_names(), self.nodes())
         if ref is None:
             return None
         bound = self.module_bound(before_line=self.line_of(func), local=set(params), stems=stem_bound_names(cand.name))
@@ -954,7 +939,7 @@ class Detector(BaseDetector):
     # shared cache -> OrderedDict LRU (or cachetools.LRUCache)
 
     def lru_dict_plan(self, cand: Candidate, unsafe: str, threads: str) -> DictCachePlan:
-        assert self._module is not None
+        assert self.module is not None
         note = ""
         if self.ctx.settings.lru_backend == "cachetools":
             declared, where = depends_on(self.ctx.settings.project_root, "cachetools")
@@ -967,7 +952,7 @@ class Detector(BaseDetector):
                     return plan
                 blocker = plan
             note = f"; --lru-backend cachetools not used: {blocker}"
-        ref = import_ref(self._module, "collections", "OrderedDict", self.names(), self.nodes())
+        ref = import_ref(self.module, "collections", "OrderedDict", self.module_names(), self.nodes())
         if ref is None:
             raise _Refusal("neither `OrderedDict` nor `collections.OrderedDict` can be written without shadowing a name")
         ops: Dict[int, Tuple[Stmt, List[Stmt], List[Stmt]]] = {}
@@ -982,7 +967,7 @@ class Detector(BaseDetector):
                 present = use.kind == "read" and not conditional and self._known_present(stmt, dict_code, key)
                 move = f"{dict_code}.move_to_end({key})"
                 code = f"{move}\n" if present else f"if {key} in {dict_code}:\n    {move}\n"
-                self._add(ops, stmt, before=cst.parse_statement(code, config=self._module.config_for_parsing))
+                self._add(ops, stmt, before=cst.parse_statement(code, config=self.module.config_for_parsing))
             if use.kind in ("write", "setdefault") or (use.kind == "mutate" and self._is_setdefault(use)):
                 stmt, _ = self.statement_of(use, simple=True)
                 if use.kind != "write" and _is_flow(stmt):
@@ -990,7 +975,7 @@ class Detector(BaseDetector):
                 bound = self.bound_at(cand, use)
                 bound_used = bound_used or bound
                 evict = f"while len({dict_code}) > {bound.code}:\n    {dict_code}.popitem(last=False)\n"
-                self._add(ops, stmt, after=cst.parse_statement(evict, config=self._module.config_for_parsing))
+                self._add(ops, stmt, after=cst.parse_statement(evict, config=self.module.config_for_parsing))
         bound_used = bound_used or Bound(str(self.ctx.fallback_max_len()), "the configured default")
         value = cst.parse_expression(f"{ref.code}()")
         reasons = [r for r in (unsafe, threads) if r]
@@ -1007,8 +992,8 @@ class Detector(BaseDetector):
         )
 
     def cachetools_plan(self, cand: Candidate, unsafe: str, threads: str) -> Union[DictCachePlan, str]:
-        assert self._module is not None
-        ref = import_ref(self._module, "cachetools", "LRUCache", self.names(), self.nodes())
+        assert self.module is not None
+        ref = import_ref(self.module, "cachetools", "LRUCache", self.module_names(), self.nodes())
         if ref is None:
             return "neither `LRUCache` nor `cachetools.LRUCache` can be written without shadowing a name"
         bound = self.definition_bound(cand)
@@ -1108,10 +1093,10 @@ class Detector(BaseDetector):
     # bounds
 
     def module_bound(self, before_line: Optional[int], local: Set[str], stems: Set[str]) -> Bound:
-        assert self._module is not None
+        assert self.module is not None
         candidates = [
             (c.name, c)
-            for c in bound_candidates(self._module.body, "module constant", self.line_of, stems)
+            for c in bound_candidates(self.module.body, "module constant", self.line_of, stems)
             if c.name not in local and (before_line is None or c.line < before_line)
         ]
         return choose_bound(candidates, self.ctx.fallback_max_len())
@@ -1119,7 +1104,7 @@ class Detector(BaseDetector):
     def bound_at(self, cand: Candidate, use: Use) -> Bound:
         """N as seen from a store site: through the same base the site uses (``self.``/``cls.``/
         the class name) for class and instance dicts, by bare name otherwise."""
-        assert self._module is not None
+        assert self.module is not None
         local = _local_names(use.func) if use.func is not None else set()
         if cand.kind in ("instance", "class"):
             assert cand.owner_class is not None
@@ -1129,7 +1114,7 @@ class Detector(BaseDetector):
             ]
             if base == "self":
                 candidates += [(f"self.{c.name}", c) for c in init_attribute_candidates(cand.owner_class, self.line_of)]
-            module = [(c.name, c) for c in bound_candidates(self._module.body, "module constant", self.line_of, stem_bound_names(cand.name)) if c.name not in local]
+            module = [(c.name, c) for c in bound_candidates(self.module.body, "module constant", self.line_of, stem_bound_names(cand.name)) if c.name not in local]
             return choose_bound(candidates + module, self.ctx.fallback_max_len(), hint=cand.name)
         candidates = []
         if cand.kind == "closure" and cand.outer_func is not None:
@@ -1138,13 +1123,13 @@ class Detector(BaseDetector):
                 if is_bound_name(param.name.value) and param.name.value not in local:
                     candidates.append((param.name.value, BoundCandidate(param.name.value, self.line_of(param), f"parameter of `{outer.name.value}`")))
         candidates += [
-            (c.name, c) for c in bound_candidates(self._module.body, "module constant", self.line_of, stem_bound_names(cand.name)) if c.name not in local
+            (c.name, c) for c in bound_candidates(self.module.body, "module constant", self.line_of, stem_bound_names(cand.name)) if c.name not in local
         ]
         return choose_bound(candidates, self.ctx.fallback_max_len(), hint=cand.name)
 
     def definition_bound(self, cand: Candidate) -> Bound:
         """N where the dict is created (cachetools): only names already defined there."""
-        assert self._module is not None
+        assert self.module is not None
         line = self.line_of(cand.define_stmt)
         candidates: List[Tuple[str, BoundCandidate]] = []
         if cand.kind == "instance" and cand.owner_class is not None and cand.outer_func is not None:
@@ -1163,7 +1148,7 @@ class Detector(BaseDetector):
                     candidates.append((param.name.value, BoundCandidate(param.name.value, self.line_of(param), f"parameter of `{outer.name.value}`")))
         candidates += [
             (c.name, c)
-            for c in bound_candidates(self._module.body, "module constant", self.line_of, stem_bound_names(cand.name))
+            for c in bound_candidates(self.module.body, "module constant", self.line_of, stem_bound_names(cand.name))
             if cand.kind != "module" or c.line < line
         ]
         return choose_bound(candidates, self.ctx.fallback_max_len(), hint=cand.name)
@@ -1175,12 +1160,12 @@ class Detector(BaseDetector):
 
 def _own_nodes(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Nodes of a function body, not descending into nested functions, classes or lambdas."""
-    stack = list(_child_nodes(root))
+    stack = list(child_nodes(root))
     while stack:
         node = stack.pop()
         yield node
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(_child_nodes(node))
+            stack.extend(child_nodes(node))
 
 
 def _params(func: cst.FunctionDef) -> Set[str]:
