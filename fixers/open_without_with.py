@@ -48,7 +48,8 @@ from __future__ import annotations
 import ast
 
 from memfix.fixer import Fixer, Invalid, Rule, Valid
-from memfix.fixers._with_rewrite import WithRewriteDetector, WithRewriteTransformer
+from memfix.fixers._with_rewrite import WithRewriteDetector
+from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
 from memfix.prefilter import FilterResult, enclosing_functions
 

@@ -96,7 +96,9 @@ from typing import Dict, FrozenSet, List, Optional, Set
 import libcst as cst
 
 from memfix.fixer import Fixer, Invalid, Rule, Valid
-from memfix.fixers._with_rewrite import OpenerSpec, WithRewriteDetector, WithRewriteTransformer, _Verdict
+from memfix.fixers._with_plans import OpenerSpec
+from memfix.fixers._with_rewrite import WithRewriteDetector, _Verdict
+from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
 
 RULE = Rule(
