@@ -503,6 +503,7 @@ class GrowthDetector(BaseDetector):
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
+        super().visit_Module(node)
         # the five growth rules run on the same tree: analyse it once, decide per rule
         cached = self.ctx.shared.get("growth")
         if cached is None or cached[0].module is not node:
