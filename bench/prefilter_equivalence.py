@@ -16,7 +16,6 @@ import argparse
 import sys
 import sysconfig
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional, Tuple
 

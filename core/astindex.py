@@ -8,7 +8,7 @@ Everything here is computed on first use and kept for the life of the index (one
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type, TypeVar, Union
 
 N = TypeVar("N", bound=ast.AST)
 M = TypeVar("M")

@@ -18,7 +18,7 @@ import traceback
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor

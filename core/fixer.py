@@ -11,7 +11,6 @@ nodes they rewrite. Plans never leave the engine; findings (positions and string
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from typing import (
     Any,
@@ -24,6 +23,7 @@ from typing import (
     Mapping,
     Optional,
     Sequence,
+    Set,
     Tuple,
     Type,
     TypeVar,
@@ -37,8 +37,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider, ProviderT
 
 from memfix.config import Settings
 from memfix.model import Confidence, Finding, FixInfo, Safety, Span
-
-ScopeItem = TypeVar("ScopeItem")  # a libcst Access or BaseAssignment (both have .node)
+from memfix.nodes import ScopeItem, all_names, in_source_order, parent_in, qualified_in
 
 
 @dataclass(frozen=True)
@@ -129,18 +128,37 @@ class BaseDetector(m.MatcherDecoratableVisitor):
         self.ctx = ctx
         self.rule = rule
         self.reports: List[Report] = []
+        #: the module being visited (set by :meth:`visit_Module`; subclasses that override it call super)
+        self.module: Optional[cst.Module] = None
+        self._module_names: Optional[Set[str]] = None
+
+    def visit_Module(self, node: cst.Module) -> Optional[bool]:
+        self.module = node
+        self._module_names = None
+        return None
+
+    # -- lookups shared by every rule: they never raise, see memfix.nodes ----------------------
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return parent_in(self.metadata, node)
+
+    def qualified(self, node: cst.CSTNode) -> Set[str]:
+        """Qualified names of ``node``; needs ``QualifiedNameProvider`` in METADATA_DEPENDENCIES."""
+        return qualified_in(self.metadata, node)
+
+    def module_names(self) -> Set[str]:
+        """Every identifier of the visited module: a name outside it shadows nothing."""
+        if self._module_names is None:
+            assert self.module is not None, "visit_Module sets the module"
+            self._module_names = all_names(self.module)
+        return self._module_names
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.get_metadata(PositionProvider, node).start.line
 
     def in_order(self, items: Iterable[ScopeItem]) -> List[ScopeItem]:
-        """Scope assignments or accesses in source order: libcst keeps them in sets, and a message
-        that cites "the first use" must not depend on where the interpreter put the objects."""
-        def where(item: ScopeItem) -> Tuple[int, int]:
-            pos = self.get_metadata(PositionProvider, item.node, None)  # type: ignore[attr-defined]
-            return (pos.start.line, pos.start.column) if pos is not None else (0, 0)
-
-        return sorted(items, key=where)
+        """Scope assignments or accesses in source order (see memfix.nodes.in_source_order)."""
+        return in_source_order(self.metadata, items)
 
     def span_of(self, node: cst.CSTNode) -> Span:
         pos = self.get_metadata(PositionProvider, node)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import configparser
-import dataclasses
 import re
 import sys
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 import libcst as cst
 
 from memfix.astindex import AstIndex
+from memfix.nodes import walk
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -202,7 +202,7 @@ def init_attribute_candidates(
         if not isinstance(stmt, cst.FunctionDef):
             continue
         in_init = stmt.name.value == "__init__"
-        for node in _walk(stmt.body):
+        for node in walk(stmt.body):
             if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
                 targets = (
                     [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
@@ -296,7 +296,7 @@ def import_ref(
 def taken_bindings(module: cst.Module, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Iterable[str]:
     """Names bound anywhere in the module (imports, assignments, defs); repeated names repeat.
     ``nodes``: every node of ``module``, when the caller already has them."""
-    for node in nodes if nodes is not None else _walk(module):
+    for node in nodes if nodes is not None else walk(module):
         if isinstance(node, cst.ImportAlias):
             yield _alias_name(node) or _dotted(node.name).split(".")[0]
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -331,7 +331,7 @@ def enclosing_class(func: cst.FunctionDef, parent: Callable[[cst.CSTNode], Optio
 def class_family(module: cst.Module, owner: cst.ClassDef, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Set[str]:
     """The class and its subclasses defined in this file (by base-class name)."""
     names = {owner.name.value}
-    classes = [n for n in (nodes if nodes is not None else _walk(module)) if isinstance(n, cst.ClassDef)]
+    classes = [n for n in (nodes if nodes is not None else walk(module)) if isinstance(n, cst.ClassDef)]
     changed = True
     while changed:
         changed = False
@@ -368,41 +368,6 @@ def is_instance_method(func: cst.FunctionDef, parent: Callable[[cst.CSTNode], Op
         return False
     names = decorator_names(func, qualified)
     return not names & {"builtins.staticmethod", "builtins.classmethod", "staticmethod", "classmethod"}
-
-
-def all_names(module: cst.Module) -> Set[str]:
-    return {node.value for node in _walk(module) if isinstance(node, cst.Name)}
-
-
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
-
-
-def _child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """A node's children read straight from its dataclass fields: libcst's ``children`` property
-    re-runs a visitor per call and made whole-module walks the detectors' main cost."""
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(node))
-        _FIELDS[type(node)] = names
-    found: List[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            found.append(value)
-        elif isinstance(value, (list, tuple)):
-            found.extend(v for v in value if isinstance(v, cst.CSTNode))
-    return found
-
-
-def _walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(_child_nodes(node)))
-
-
-walk = _walk
 
 
 # ---------------------------------------------------------------------------------------------

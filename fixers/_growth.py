@@ -31,297 +31,37 @@ Plans and rewrites are built in ``_growth_rewrite``; this module only looks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
-from libcst.metadata.base_provider import LazyValue
 from libcst.metadata import (
     Assignment,
-    ParentNodeProvider,
     PositionProvider,
-    QualifiedNameProvider,
     ScopeProvider,
 )
 
-T = TypeVar("T")
-
+from memfix.fixers._growth_facts import Definition, FactCollector, dotted, int_value
+from memfix.fixers._growth_model import Bound, Container, Effect, Kind, Owner, Sees, Use, Where
+from memfix.fixers._growth_vocab import (
+    BACKGROUND_CALLS,
+    BOUND_METHODS,
+    BOUND_NAME_TOKENS,
+    GROW_METHODS,
+    ITERABLE_CONSUMER_PREFIXES,
+    ITERABLE_CONSUMERS,
+    LIST_ONLY_CALLS,
+    LONG_LIVED_WORDS,
+    MAYBE_LONG_LIVED_WORDS,
+    NOT_BOUND_TOKENS,
+    SIZE_WORDS,
+    STRONG_BOUND_TOKENS,
+    WHOLE_READ_METHODS,
+    name_tokens,
+)
 from memfix.model import Confidence
-
-
-# ---------------------------------------------------------------------------------------------
-# model
-
-
-class Kind(str, Enum):
-    LIST = "list"
-    DEQUE = "deque"
-    DEFAULTDICT = "defaultdict(list)"
-
-
-class Owner(str, Enum):
-    INSTANCE = "instance attribute"
-    CLASS = "class attribute"
-    GLOBAL = "module global"
-    CLOSURE = "closure variable"
-
-
-class Effect(str, Enum):
-    GROW = "grow"
-    BOUND = "bound"  # clear, pop, popleft, remove, del, re-bind, a length check on the growth
-    TRIM = "trim"  # x = x[-K:]: bounded, but by a copy (MF105)
-    READ = "read"
-    ESCAPE = "escape"  # returned, passed on, stored elsewhere: code we cannot see
-    NONE = "none"
-
-
-class Sees(str, Enum):
-    NOTHING = "nothing"  # writes, emptiness tests
-    TAIL = "tail"  # x[-k], x[-K:]
-    WHOLE = "whole"  # len, iteration, serialisation, head indexes...
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A bound N as the code can spell it.
-
-    ``kind``: ``literal`` (``value``), ``module`` (a module constant ``name``), ``class`` (a class
-    constant ``name`` of ``class_name``), ``attr`` (an instance attribute ``name``; ``param`` is
-    the ``__init__`` parameter it was copied from, if any) or ``param`` (an ``__init__`` parameter
-    with no attribute copy: usable only in ``__init__``). ``origin`` says where it came from, for
-    the message.
-    """
-
-    kind: str
-    value: Optional[int] = None
-    name: str = ""
-    class_name: str = ""
-    param: str = ""
-    origin: str = ""
-
-    @property
-    def text(self) -> str:
-        return str(self.value) if self.kind == "literal" else self.name
-
-    @property
-    def shown(self) -> str:
-        """For messages: ``100``, ``self.window``, ``Cls.MAX``, ``MAX``."""
-        if self.kind == "literal":
-            return str(self.value)
-        if self.kind == "class":
-            return f"`{self.class_name}.{self.name}`"
-        if self.kind == "attr":
-            return f"`self.{self.name}`"
-        return f"`{self.name}`"
-
-    def same_as(self, other: "Bound") -> bool:
-        if self.kind == "literal" or other.kind == "literal":
-            return self.value is not None and self.value == other.value
-        return self.kind == other.kind and self.name == other.name
-
-    def covers(self, k: "Bound") -> bool:
-        """True when a read of the last ``k`` items provably stays within this bound."""
-        if self.same_as(k):
-            return True
-        return self.value is not None and k.value is not None and k.value <= self.value
-
-    def render(self, where: "Where") -> Optional[str]:
-        """Spell the bound at a place in the code, or None when it is not reachable there."""
-        if self.kind == "literal":
-            return str(self.value)
-        if self.kind == "module":
-            return self.name
-        if self.kind == "class":
-            if where.context == "class_body":
-                return self.name
-            if where.receiver and where.context in ("init", "method"):
-                return f"{where.receiver}.{self.name}"
-            return f"{self.class_name}.{self.name}"
-        if self.kind == "attr":
-            if where.context == "init" and self.param:
-                return self.param
-            if where.receiver and where.context in ("init", "method"):
-                return f"{where.receiver}.{self.name}"
-            return None
-        if self.kind == "param":
-            return self.name if where.context == "init" else None
-        return None
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a bound is spelled: ``context`` is init | method | class_body | module | function |
-    factory (a default factory lambda, evaluated later outside the class body)."""
-
-    context: str
-    receiver: str = ""
-
-
-@dataclass
-class Use:
-    """One access to a container (or, for a defaultdict, to one key's list)."""
-
-    node: cst.BaseExpression  # the expression that denotes the container at this site
-    line: int
-    text: str  # the code shown in messages
-    effect: Effect
-    sees: Sees = Sees.NOTHING
-    deque_ok: bool = True  # still works unchanged when the container becomes a deque
-    why: str = ""  # "sees the whole history", "is returned", ...
-    tail: Optional[Bound] = None  # K for a tail read
-    tail_slice: Optional[cst.Subscript] = None  # x[-K:] (a deque needs list(x) instead)
-    statement: Optional[cst.CSTNode] = None  # the statement of a growth or trim site
-    trim: Optional[cst.CSTNode] = None  # for TRIM: the statement to remove (the trim or its guard)
-    trim_guard: Optional[Bound] = None  # the K2 of an `if len(x) > K2:` guard around the trim
-    method: str = ""  # the method called, for growth sites
-    per_key: bool = False  # a defaultdict use of one key's list (d[k])
-    key: Optional[cst.BaseExpression] = None  # the key expression of a per-key use
-    receiver: str = ""  # the code of the receiver (``self`` in ``self.items``), for spelling N
-    function: Optional[cst.FunctionDef] = None  # the function the use is in
-    unresolved: bool = False  # the receiver's type is unknown: it may or may not be this container
-    opaque: bool = False  # bound to another name memfix does not follow: it may be bounded there
-
-
-@dataclass
-class Container:
-    kind: Kind
-    owner: Owner
-    name: str  # attribute or variable name
-    symbol: str  # stable across rewrites: "Tracker.history", "HISTORY", "make.<locals>.acc"
-    statement: cst.CSTNode  # the defining Assign / AnnAssign (the reported node)
-    value: cst.BaseExpression  # the defining expression
-    annotation: Optional[cst.Annotation]
-    where: Where  # how a bound is spelled at the definition
-    class_name: str = ""
-    function: Optional[cst.FunctionDef] = None  # the defining function (__init__, closure owner)
-    dataclass_field: bool = False
-    uses: List[Use] = field(default_factory=list)
-    confidence: Confidence = Confidence.HIGH
-    confidence_reason: str = ""
-
-    @property
-    def label(self) -> str:
-        shown = self.symbol if self.owner is not Owner.INSTANCE else f"self.{self.name}"
-        return f"`{shown}`" if self.owner is not Owner.INSTANCE else f"`{shown}` ({self.symbol})"
-
-    def grows(self) -> List[Use]:
-        return [u for u in self.uses if u.effect is Effect.GROW]
-
-    def bounds(self) -> List[Use]:
-        return [u for u in self.uses if u.effect is Effect.BOUND]
-
-    def trims(self) -> List[Use]:
-        return [u for u in self.uses if u.effect is Effect.TRIM]
-
-
-# ---------------------------------------------------------------------------------------------
-# vocabularies
-
-GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
-BOUND_METHODS = frozenset({"clear", "pop", "popleft", "remove"})
-#: methods that work on a deque and read the whole container
-WHOLE_READ_METHODS = frozenset({"count", "index", "reverse", "rotate"})
-#: builtins and stdlib calls that accept any iterable/sequence and keep no reference to it
-ITERABLE_CONSUMERS = frozenset(
-    {
-        "builtins.len",
-        "builtins.list",
-        "builtins.tuple",
-        "builtins.sorted",
-        "builtins.sum",
-        "builtins.min",
-        "builtins.max",
-        "builtins.any",
-        "builtins.all",
-        "builtins.set",
-        "builtins.frozenset",
-        "builtins.enumerate",
-        "builtins.reversed",
-        "builtins.zip",
-        "builtins.map",
-        "builtins.filter",
-        "math.fsum",
-        "math.prod",
-        "random.choice",
-        "random.sample",
-        "heapq.nlargest",
-        "heapq.nsmallest",
-        "collections.Counter",
-    }
-)
-ITERABLE_CONSUMER_PREFIXES = ("statistics.", "itertools.")
-#: calls whose result depends on the container being a list (repr, serialisation, type checks)
-LIST_ONLY_CALLS = frozenset(
-    {
-        "builtins.str",
-        "builtins.repr",
-        "builtins.print",
-        "builtins.format",
-        "builtins.isinstance",
-        "builtins.type",
-        "json.dumps",
-        "json.dump",
-        "pickle.dumps",
-        "pickle.dump",
-        "copy.copy",
-        "copy.deepcopy",
-    }
-)
-#: a class whose name or docstring says this lives as long as the process
-LONG_LIVED_WORDS = ("service", "monitor", "tracker", "engine", "manager", "cache", "daemon", "worker")
-#: weaker hints: often long-lived, not always
-MAYBE_LONG_LIVED_WORDS = (
-    "handler",
-    "controller",
-    "system",
-    "server",
-    "scheduler",
-    "collector",
-    "registry",
-    "pool",
-    "bus",
-    "agent",
-    "coordinator",
-    "processor",
-    "recorder",
-    "listener",
-    "watcher",
-    "profiler",
-    "dispatcher",
-    "bot",
-)
-#: calls that keep a callable running in the background
-BACKGROUND_CALLS = frozenset(
-    {
-        "threading.Thread",
-        "threading.Timer",
-        "asyncio.create_task",
-        "asyncio.ensure_future",
-        "signal.signal",
-        "atexit.register",
-        "sched.scheduler.enter",
-    }
-)
-BOUND_NAME_TOKENS = frozenset({"max", "maxlen", "limit", "window", "capacity", "cap", "size", "keep", "len", "length", "retention"})
-#: a name with one of these is a bound on its own (``history_window``, ``maxlen``)
-STRONG_BOUND_TOKENS = frozenset({"maxlen", "window", "limit", "capacity", "retention"})
-#: ``max_*`` needs a size word or a word of the container's name (``MAX_HISTORY_SIZE``, ``max_events``)
-SIZE_WORDS = frozenset({"size", "len", "length", "history", "count", "entries", "items", "records", "events", "samples"})
-NOT_BOUND_TOKENS = frozenset(
-    {"workers", "worker", "timeout", "interval", "retries", "retry", "delay", "threads", "age", "seconds", "ttl", "bytes", "mb", "kb", "depth", "width", "height", "font", "batch", "chunk", "page", "port", "level", "version", "name", "id", "code", "value", "width"}
-)
+from memfix.nodes import MetadataView, walk
 
 _WS = re.compile(r"\s+")
-
-
-def _int_value(node: Optional[cst.BaseExpression]) -> Optional[int]:
-    if isinstance(node, cst.Integer):
-        try:
-            return int(node.value.replace("_", ""), 0)
-        except ValueError:
-            return None
-    return None
 
 
 def _negated(node: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
@@ -331,279 +71,11 @@ def _negated(node: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]
     return None
 
 
-def _name_tokens(name: str) -> Set[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return {t for t in spaced.lower().split("_") if t}
-
-
-def is_pure(expr: cst.BaseExpression) -> bool:
-    """Cheap to evaluate twice and free of side effects: names, attribute chains, literals."""
-    if isinstance(expr, cst.Name):
-        return True
-    if isinstance(expr, cst.Attribute):
-        return is_pure(expr.value)
-    if isinstance(expr, (cst.Integer, cst.SimpleString, cst.Float)):
-        return True
-    if isinstance(expr, cst.Tuple):
-        return all(is_pure(el.value) for el in expr.elements)
-    return False
-
-
-# ---------------------------------------------------------------------------------------------
-# module facts: classes, constants, instances, candidate definitions
-
-
-@dataclass
-class ClassInfo:
-    node: cst.ClassDef
-    name: str
-    bases: Tuple[str, ...]
-    is_dataclass: bool = False
-    docstring: str = ""
-    #: NAME = <int> in the class body -> (value, the defining statement)
-    constants: Dict[str, Tuple[Optional[int], cst.CSTNode]] = field(default_factory=dict)
-    init: Optional[cst.FunctionDef] = None
-    init_self: str = ""
-    #: self.X = <expr> in __init__ (first assignment), with its line
-    init_attrs: Dict[str, Tuple[cst.BaseExpression, int]] = field(default_factory=dict)
-    #: __init__ parameters -> their integer default (None when absent or not an int)
-    init_params: Dict[str, Optional[int]] = field(default_factory=dict)
-    long_lived: str = ""  # evidence, for the message
-    maybe_long_lived: str = ""
-
-
-@dataclass
-class _Definition:
-    owner: Owner
-    name: str
-    statement: Union[cst.Assign, cst.AnnAssign]
-    target: cst.BaseExpression
-    value: cst.BaseExpression
-    annotation: Optional[cst.Annotation]
-    class_name: str = ""
-    function: Optional[cst.FunctionDef] = None
-    receiver: str = ""
-    dataclass_field: bool = False
-
-
-class _FactCollector(cst.CSTVisitor):
-    """One plain walk that records the module's shape; no metadata, no decisions."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: List[cst.CSTNode] = []
-        self.classes: Dict[str, ClassInfo] = {}
-        self.constants: Dict[str, Tuple[Optional[int], cst.CSTNode]] = {}  # module level
-        self.definitions: List[_Definition] = []
-        self.attributes: List[cst.Attribute] = []
-        self.module_calls: List[cst.Call] = []  # calls evaluated at import time
-        self.calls: List[Tuple[cst.Call, Optional[str]]] = []  # every call, with its class
-        self.while_true: Set[str] = set()  # classes with a `while True:` loop
-        self.exported: Set[str] = set()  # names in __all__
-
-    # -- frames -------------------------------------------------------------------------------
-
-    def _class(self) -> Optional[cst.ClassDef]:
-        for node in reversed(self.stack):
-            if isinstance(node, cst.ClassDef):
-                return node
-        return None
-
-    def _frame(self) -> Optional[cst.CSTNode]:
-        return self.stack[-1] if self.stack else None
-
-    def _method_class(self, func: cst.FunctionDef) -> Optional[cst.ClassDef]:
-        index = self.stack.index(func)
-        if index > 0 and isinstance(self.stack[index - 1], cst.ClassDef):
-            return self.stack[index - 1]  # type: ignore[return-value]
-        return None
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = tuple(
-            _dotted(arg.value) for arg in node.bases if arg.keyword is None and _dotted(arg.value)
-        )
-        decorators = {_dotted(d.decorator if not isinstance(d.decorator, cst.Call) else d.decorator.func) for d in node.decorators}
-        info = ClassInfo(
-            node=node,
-            name=node.name.value,
-            bases=bases,
-            is_dataclass=bool(decorators & {"dataclass", "dataclasses.dataclass"}),
-            docstring=node.get_docstring() or "",
-        )
-        self.classes.setdefault(node.name.value, info)
-        self.stack.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.stack.append(node)
-        owner = self._method_class(node)
-        if owner is not None and node.name.value in ("__init__", "__post_init__"):
-            info = self.classes[owner.name.value]
-            params = node.params.posonly_params + node.params.params
-            if info.init is None and params:
-                info.init = node
-                info.init_self = params[0].name.value
-                for param in (*params[1:], *node.params.kwonly_params):
-                    info.init_params[param.name.value] = _int_value(param.default) if param.default else None
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.stack.append(node)
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.stack.pop()
-
-    # -- records ------------------------------------------------------------------------------
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        cls = self._class()
-        self.calls.append((node, cls.name.value if cls is not None else None))
-        if not any(isinstance(f, (cst.FunctionDef, cst.Lambda)) for f in self.stack):
-            self.module_calls.append(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        cls = self._class()
-        if cls is not None and isinstance(node.test, (cst.Name, cst.Integer)) and _code_of(node.test) in ("True", "1"):
-            # `while True: ... break` is a parsing loop, `while True: yield x` a generator
-            if not _leaves_loop(node.body) and not any(isinstance(n, cst.Yield) for n in _walk(node.body)):
-                self.while_true.add(cls.name.value)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._assignment(node, target.target, node.value, None)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._assignment(node, node.target, node.value, node.annotation)
-
-    def _assignment(
-        self,
-        statement: Union[cst.Assign, cst.AnnAssign],
-        target: cst.BaseExpression,
-        value: cst.BaseExpression,
-        annotation: Optional[cst.Annotation],
-    ) -> None:
-        frame = self._frame()
-        if frame is None:  # module level
-            if isinstance(target, cst.Name):
-                if target.value == "__all__":
-                    self.exported |= _string_elements(value)
-                elif isinstance(value, cst.Integer):
-                    self.constants.setdefault(target.value, (_int_value(value), statement))
-                self.definitions.append(_Definition(Owner.GLOBAL, target.value, statement, target, value, annotation))
-            return
-        if isinstance(frame, cst.ClassDef):
-            if isinstance(target, cst.Name):
-                info = self.classes[frame.name.value]
-                if isinstance(value, cst.Integer):
-                    info.constants.setdefault(target.value, (_int_value(value), statement))
-                owner = Owner.INSTANCE if info.is_dataclass else Owner.CLASS
-                self.definitions.append(
-                    _Definition(
-                        owner,
-                        target.value,
-                        statement,
-                        target,
-                        value,
-                        annotation,
-                        class_name=info.name,
-                        dataclass_field=info.is_dataclass,
-                    )
-                )
-            return
-        if not isinstance(frame, cst.FunctionDef):
-            return
-        owner_class = self._method_class(frame) if frame in self.stack else None
-        if (
-            owner_class is not None
-            and frame.name.value in ("__init__", "__post_init__")
-            and isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-        ):
-            info = self.classes[owner_class.name.value]
-            if info.init is frame and target.value.value == info.init_self:
-                info.init_attrs.setdefault(target.attr.value, (value, 0))
-                self.definitions.append(
-                    _Definition(
-                        Owner.INSTANCE,
-                        target.attr.value,
-                        statement,
-                        target,
-                        value,
-                        annotation,
-                        class_name=info.name,
-                        function=frame,
-                        receiver=info.init_self,
-                    )
-                )
-            return
-        if isinstance(target, cst.Name):
-            self.definitions.append(_Definition(Owner.CLOSURE, target.value, statement, target, value, annotation, function=frame))
-
-
-def _code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
-
-
-def _leaves_loop(body: cst.CSTNode) -> bool:
-    """A ``break`` or ``return`` of this loop (not of a nested loop or function)."""
-    for child in body.children:
-        if isinstance(child, (cst.Break, cst.Return)):
-            return True
-        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(child, (cst.For, cst.While)):
-            if any(_leaves_loop(c) for c in child.children if isinstance(c, cst.Return)):
-                return True
-            if _returns(child.body):
-                return True
-            continue
-        if _leaves_loop(child):
-            return True
-    return False
-
-
-def _returns(body: cst.CSTNode) -> bool:
-    for child in body.children:
-        if isinstance(child, cst.Return):
-            return True
-        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if _returns(child):
-            return True
-    return False
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _dotted(node.value)
-        return f"{head}.{node.attr.value}" if head else ""
-    return ""
-
-
-def _string_elements(value: cst.BaseExpression) -> Set[str]:
-    names: Set[str] = set()
-    if isinstance(value, (cst.List, cst.Tuple)):
-        for el in value.elements:
-            if isinstance(el.value, cst.SimpleString):
-                names.add(el.value.evaluated_value if isinstance(el.value.evaluated_value, str) else "")
-    return names
-
-
 # ---------------------------------------------------------------------------------------------
 # the analysis
 
 
-class _Meta:
+class _Meta(MetadataView):
     """Metadata lookups that never raise KeyError.
 
     Holds the resolved metadata mapping itself, not the detector: libcst empties a visitor's
@@ -612,22 +84,12 @@ class _Meta:
     """
 
     def __init__(self, detector: object, module: cst.Module) -> None:
-        self._metadata: Mapping[object, Mapping[cst.CSTNode, object]] = detector.metadata  # type: ignore[attr-defined]
+        super().__init__(detector.metadata)  # type: ignore[attr-defined]
         self.module = module
-
-    def get(self, provider: object, node: cst.CSTNode, default: object = None) -> object:
-        value = self._metadata.get(provider, {}).get(node, default)
-        return value() if isinstance(value, LazyValue) else value  # as get_metadata unwraps it
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.get(ParentNodeProvider, node)  # type: ignore[return-value]
 
     def line(self, node: cst.CSTNode) -> int:
         pos = self.get(PositionProvider, node)
         return pos.start.line if pos is not None else 0  # type: ignore[attr-defined]
-
-    def qualified(self, node: cst.CSTNode) -> Set[str]:
-        return {q.name for q in self.get(QualifiedNameProvider, node, set()) or ()}  # type: ignore[union-attr]
 
     def scope(self, node: cst.CSTNode) -> Optional[object]:
         return self.get(ScopeProvider, node)
@@ -661,15 +123,6 @@ class _Meta:
             current = ancestor
         return None
 
-    def in_order(self, items: Iterable[T]) -> List[T]:
-        """Scope assignments or accesses in source order (libcst keeps them in sets; see
-        BaseDetector.in_order)."""
-        def where(item: T) -> Tuple[int, int]:
-            pos = self.get(PositionProvider, item.node)  # type: ignore[attr-defined]
-            return (pos.start.line, pos.start.column) if pos is not None else (0, 0)  # type: ignore[attr-defined]
-
-        return sorted(items, key=where)
-
     def is_inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
         return any(a is container for a in self.ancestors(node))
 
@@ -685,7 +138,7 @@ class GrowthAnalysis:
     def __init__(self, detector: object, module: cst.Module) -> None:
         self.meta = _Meta(detector, module)
         self.module = module
-        facts = _FactCollector()
+        facts = FactCollector()
         module.visit(facts)
         self.facts = facts
         self.classes = facts.classes
@@ -768,7 +221,7 @@ class GrowthAnalysis:
                 return Kind.LIST
         return None
 
-    def _container(self, d: _Definition) -> Optional[Container]:
+    def _container(self, d: Definition) -> Optional[Container]:
         kind = self.container_kind(d.value)
         if kind is None:
             return None
@@ -879,7 +332,7 @@ class GrowthAnalysis:
         positional = params.posonly_params + params.params
         body = self.meta.parent(func)
         cls = self.meta.parent(body) if body is not None else None
-        decorators = {_dotted(d.decorator) for d in func.decorators}
+        decorators = {dotted(d.decorator) for d in func.decorators}
         if isinstance(cls, cst.ClassDef) and positional and positional[0] is param and "staticmethod" not in decorators:
             return cls.name.value
         if param.annotation is not None:
@@ -887,7 +340,7 @@ class GrowthAnalysis:
             if isinstance(ann, cst.SimpleString):
                 name = ann.evaluated_value if isinstance(ann.evaluated_value, str) else ""
             else:
-                name = _dotted(ann)
+                name = dotted(ann)
             if name in self.classes:
                 return name
             return _OTHER if name else _UNKNOWN
@@ -1147,7 +600,7 @@ class GrowthAnalysis:
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
                 return False
             if isinstance(ancestor, (cst.If, cst.While)):
-                for node in _walk(ancestor.test):
+                for node in walk(ancestor.test):
                     if (
                         isinstance(node, cst.Call)
                         and isinstance(node.func, cst.Name)
@@ -1181,7 +634,7 @@ class GrowthAnalysis:
             return self._use(c, expr, sub, Effect.READ, sees=Sees.WHOLE, deque_ok=False, why="reads a slice", **common)
         if isinstance(element, cst.Index):
             k = _negated(element.value)
-            k_value = _int_value(k)
+            k_value = int_value(k)
             tail = Bound("literal", k_value, origin=f" from the read `{meta.code(sub)}` at line {meta.line(sub)}") if k_value else None
             if stored:
                 return self._use(c, expr, sub, Effect.NONE, sees=Sees.TAIL if tail else Sees.WHOLE, tail=tail, why="writes by position", **common)
@@ -1208,7 +661,7 @@ class GrowthAnalysis:
                     return self._use(c, expr, statement, Effect.TRIM, tail=bound, statement=statement, trim=removable, trim_guard=guard, why="is trimmed by a copy", **common)
             return self._use(c, expr, statement, Effect.BOUND, why="is re-bound to a slice of itself", **common)
         # x = x + [...] / x = [*x, v]: growth by a copy
-        if any(meta.code(n) == shown for n in _walk(value) if isinstance(n, (cst.Name, cst.Attribute, cst.Subscript))) and isinstance(value, (cst.BinaryOperation, cst.List)):
+        if any(meta.code(n) == shown for n in walk(value) if isinstance(n, (cst.Name, cst.Attribute, cst.Subscript))) and isinstance(value, (cst.BinaryOperation, cst.List)):
             return self._use(c, expr, statement, Effect.GROW, deque_ok=False, statement=statement, method="=", why="grows by concatenation", **common)
         if c.function is not None and meta.function_of(expr) is c.function and c.owner is Owner.INSTANCE:
             return self._use(c, expr, statement, Effect.NONE, **common)  # set twice in __init__
@@ -1334,7 +787,7 @@ class GrowthAnalysis:
 
     def bound_from_expr(self, k: cst.BaseExpression, c: Container, receiver: str, origin: str) -> Optional[Bound]:
         """Interpret a ``K`` the code wrote (``100``, ``self.window``, ``MAX``, ``Cls.MAX``)."""
-        value = _int_value(k)
+        value = int_value(k)
         if value is not None:
             return Bound("literal", value, origin=origin)
         if isinstance(k, cst.Name):
@@ -1352,7 +805,7 @@ class GrowthAnalysis:
             if attr in info.init_attrs and self.meta.code(k.value) == (receiver or self.meta.code(k.value)):
                 value_expr = info.init_attrs[attr][0]
                 param = value_expr.value if isinstance(value_expr, cst.Name) and value_expr.value in info.init_params else ""
-                return Bound("attr", _int_value(value_expr), name=attr, class_name=owner, param=param, origin=origin)
+                return Bound("attr", int_value(value_expr), name=attr, class_name=owner, param=param, origin=origin)
         return None
 
     def bound_candidates(self, c: Container, default: int) -> List[Bound]:
@@ -1371,10 +824,10 @@ class GrowthAnalysis:
 
     def _named_bounds(self, c: Container) -> List[Bound]:
         scored: List[Tuple[int, int, Bound]] = []
-        stem = _name_tokens(c.name)
+        stem = name_tokens(c.name)
 
         def consider(name: str, bound: Bound, order: int) -> None:
-            tokens = _name_tokens(name)
+            tokens = name_tokens(name)
             if tokens & NOT_BOUND_TOKENS:
                 return
             shared = (tokens - BOUND_NAME_TOKENS) & stem
@@ -1395,7 +848,7 @@ class GrowthAnalysis:
                 consider(name, Bound("class", value, name=name, class_name=info.name, origin=f" (a class constant, value {value})" if value is not None else " (a class constant)"), order)
             for name, (value_expr, _) in info.init_attrs.items():
                 order += 1
-                value = _int_value(value_expr)
+                value = int_value(value_expr)
                 param = value_expr.value if isinstance(value_expr, cst.Name) and value_expr.value in info.init_params else ""
                 if value is None and not param:
                     continue
@@ -1441,7 +894,7 @@ class GrowthAnalysis:
             if "_instance" in {d.name for d in self.facts.definitions if d.class_name == info.name and d.owner is Owner.CLASS} or "_instance" in info.constants:
                 info.long_lived = "it is a singleton"
                 continue
-            words = _name_tokens(info.name) | set(re.findall(r"[a-z]+", info.docstring.lower()))
+            words = name_tokens(info.name) | set(re.findall(r"[a-z]+", info.docstring.lower()))
             strong = [w for w in LONG_LIVED_WORDS if w in words]
             if strong:
                 info.long_lived = f"its name or docstring says {strong[0]}"
@@ -1545,12 +998,6 @@ def _widest(bounds: Sequence[Bound]) -> List[Bound]:
     return known + symbolic
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
-
-
 # ---------------------------------------------------------------------------------------------
 # ownership and safety
 
@@ -1599,15 +1046,7 @@ def problems(c: Container, bound: Bound, exact: bool = False) -> List[str]:
 
 
 __all__ = [
-    "Bound",
-    "Container",
-    "Effect",
     "GrowthAnalysis",
-    "Kind",
-    "Owner",
-    "Sees",
-    "Use",
-    "Where",
     "deque_compatible",
     "owning_rule",
     "problems",

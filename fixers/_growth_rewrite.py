@@ -16,21 +16,9 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from memfix.fixer import BaseDetector, BaseTransformer, FixPlan
-from memfix.fixers._growth import (
-    Bound,
-    Container,
-    Effect,
-    GrowthAnalysis,
-    Kind,
-    Owner,
-    Sees,
-    Use,
-    Where,
-    deque_compatible,
-    is_pure,
-    owning_rule,
-    problems,
-)
+from memfix.fixers._growth import GrowthAnalysis, deque_compatible, owning_rule, problems
+from memfix.fixers._growth_facts import is_pure
+from memfix.fixers._growth_model import Bound, Container, Effect, Kind, Owner, Sees, Use, Where
 from memfix.model import Confidence, Safety
 
 Replace = Callable[[cst.CSTNode], cst.CSTNode]
@@ -515,6 +503,7 @@ class GrowthDetector(BaseDetector):
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
+        super().visit_Module(node)
         # the five growth rules run on the same tree: analyse it once, decide per rule
         cached = self.ctx.shared.get("growth")
         if cached is None or cached[0].module is not node:

@@ -12,15 +12,12 @@ analysis here decides, from the handle's uses (ScopeProvider accesses, parents, 
   would move the call ahead of other calls in the same statement, or add a class attribute;
 - safe fix: every use is in the same block after the open, and nothing else changes.
 
-The transformer only carries out plans: it replaces the statements from the open to the last use
-(or the explicit ``close()``) with a with-block holding them, dropping the ``close()``. Comments
-inside the moved statements move with them; comments on the dropped ``close()`` line are kept as
-comment lines at the end of the new block.
+The plans it builds are in ``_with_plans``; ``_with_transform`` carries them out (the statements
+from the open to the last use wrapped in a with-block, the ``close()`` dropped).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
@@ -35,8 +32,9 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from memfix.fixer import BaseDetector, BaseTransformer, FixPlan
+from memfix.fixer import BaseDetector
 from memfix.model import Safety
+from memfix.fixers._with_plans import NestClosingPlan, OpenerSpec, WithPlan
 
 Block = Union[cst.IndentedBlock, cst.Module]
 
@@ -80,68 +78,6 @@ STORING_METHODS: FrozenSet[str] = frozenset(
 
 #: calls whose argument becomes managed by something else (not a finding)
 MANAGING_METHODS: FrozenSet[str] = frozenset({"enter_context", "enter_async_context", "closing", "callback"})
-
-
-@dataclass(frozen=True)
-class OpenerSpec:
-    """How one kind of closeable behaves; the defaults describe a file from ``open()`` (MF301).
-
-    ``close_methods``: an explicit ``h.<method>()`` statement the with-block replaces.
-    ``release_methods``: calls that already release the handle when made in a ``finally:``
-    (default: ``close_methods``). ``exit_closes``: False when the object's own ``__exit__`` does
-    not close it (``sqlite3.Connection`` commits or rolls back): the with-item is then wrapped in
-    ``contextlib.closing``, and a bare ``with`` on it is reported. ``detached``: None leaves the
-    results of the handle's methods and attributes untracked (a file's ``read()`` returns data);
-    otherwise the names whose results do not depend on the resource staying open, and any other
-    result (``conn.cursor()``, ``tmp.name``, ``proc.stdout``) is followed like the handle itself:
-    every use of it must fall inside the with-block too. ``no_fix``: reported, never rewritten.
-    """
-
-    label: str
-    close_methods: FrozenSet[str] = frozenset({"close"})
-    release_methods: Optional[FrozenSet[str]] = None
-    exit_closes: bool = True
-    detached: Optional[FrozenSet[str]] = None
-    no_fix: str = ""
-    #: names tried first for the with-target of an inline call ("conn", "sock")
-    names: Tuple[str, ...] = ()
-    #: what the object's own with-block does instead of closing (when ``exit_closes`` is False)
-    exit_note: str = ""
-
-    @property
-    def released_by(self) -> FrozenSet[str]:
-        return self.close_methods if self.release_methods is None else self.release_methods
-
-
-@dataclass(frozen=True)
-class NestClosingPlan(FixPlan):
-    """``with opener() as name:`` -> ``with closing(opener()) as name, name:``: the object's own
-    with-block still runs (a sqlite3 commit), then ``closing`` closes it."""
-
-    item: Optional[cst.WithItem] = None
-    name: str = ""
-    wrapper: str = ""
-    wrapper_import: Optional[Tuple[str, Optional[str]]] = None
-
-
-@dataclass(frozen=True)
-class WithPlan(FixPlan):
-    """Wrap ``block.body[start..end]`` in ``with <call> as <name>:``.
-
-    ``assigned``: the first statement is ``name = call`` and is replaced by the with header;
-    otherwise the statement at ``start`` contains ``call`` inline and ``call`` becomes ``name``.
-    """
-
-    block: Optional[cst.CSTNode] = None  # IndentedBlock or Module
-    start: int = 0
-    end: int = 0
-    call: Optional[cst.Call] = None
-    name: str = ""
-    assigned: bool = False
-    close_index: Optional[int] = None
-    #: dotted name the with-item is wrapped in ("contextlib.closing"), and the import it needs
-    wrapper: str = ""
-    wrapper_import: Optional[Tuple[str, Optional[str]]] = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,23 +124,10 @@ class WithRewriteDetector(BaseDetector):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._module_names: Optional[Set[str]] = None
         self._introduced: Dict[int, Set[str]] = {}
         self._claimed: Dict[int, List[Tuple[int, int, int, bool]]] = {}  # id(block) -> [(start, end, line, inline)]
 
     # -- helpers ------------------------------------------------------------------------------
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        try:
-            return self.get_metadata(ParentNodeProvider, node)
-        except KeyError:
-            return None
-
-    def qualified(self, node: cst.CSTNode) -> Set[str]:
-        try:
-            return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
-        except KeyError:
-            return set()
 
     def opener_of(self, call: cst.Call) -> Optional[str]:
         func: cst.BaseExpression = call.func
@@ -214,18 +137,6 @@ class WithRewriteDetector(BaseDetector):
             return None  # `open(p).read()` is a method of the result, not an opener
         names = self.qualified(call.func) & self.OPENERS
         return min(names) if names else None
-
-    def module_names(self) -> Set[str]:
-        if self._module_names is None:
-            names: Set[str] = set()
-
-            class _Names(cst.CSTVisitor):
-                def visit_Name(self, node: cst.Name) -> None:
-                    names.add(node.value)
-
-            self._root.visit(_Names())
-            self._module_names = names
-        return self._module_names
 
     def fresh_name(self, scope: object, preferred: Tuple[str, ...] = ()) -> str:
         """A name used nowhere in the module (so it shadows nothing, in any scope), nor already
@@ -290,9 +201,6 @@ class WithRewriteDetector(BaseDetector):
         return ".".join(reversed(parts)) or "<module>"
 
     # -- entry --------------------------------------------------------------------------------
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._root = node
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.opener_of(node)
@@ -935,158 +843,3 @@ class WithRewriteDetector(BaseDetector):
     def _claim(self, block: cst.CSTNode, start: int, end: int, inline: bool = False) -> None:
         body = list(block.body)  # type: ignore[attr-defined]
         self._claimed.setdefault(id(block), []).append((start, end, self.line_of(body[start]), inline))
-
-
-# ---------------------------------------------------------------------------------------------
-# transformer
-
-
-class WithRewriteTransformer(BaseTransformer[WithPlan]):
-    """Rebuilds each planned block; the detector guaranteed plans in one block nest or are
-    disjoint, so the rewrite is a simple recursion over statement ranges."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._by_block: Dict[int, List[WithPlan]] = {}
-        self._inline_calls: Dict[int, WithPlan] = {}
-        self._nested: Dict[int, NestClosingPlan] = {}
-        for plan in self.plans.values():
-            if isinstance(plan, NestClosingPlan):
-                self._nested[id(plan.item)] = plan
-                continue
-            self._by_block.setdefault(id(plan.block), []).append(plan)
-            if not plan.assigned and plan.call is not None:
-                self._inline_calls[id(plan.call)] = plan
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        plan = self._inline_calls.get(id(original_node))
-        if plan is None:
-            return updated_node
-        return cst.Name(plan.name, lpar=updated_node.lpar, rpar=updated_node.rpar)
-
-    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
-        if not any(id(item) in self._nested for item in original_node.items):
-            return updated_node
-        items: List[cst.WithItem] = []
-        for original, updated in zip(original_node.items, updated_node.items):
-            plan = self._nested.get(id(original))
-            if plan is None:
-                items.append(updated)
-                continue
-            wrapped = WithPlan(safety=plan.safety, description="", wrapper=plan.wrapper, wrapper_import=plan.wrapper_import)
-            items.append(
-                updated.with_changes(
-                    item=self._wrapped(updated.item, wrapped),
-                    asname=cst.AsName(name=cst.Name(plan.name)),
-                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
-                )
-            )
-            items.append(cst.WithItem(item=cst.Name(plan.name), comma=updated.comma))
-        return updated_node.with_changes(items=items)
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
-        plans = self._by_block.get(id(original_node))
-        if not plans:
-            return updated_node
-        rewritten = self._rewrite(list(original_node.body), list(updated_node.body), plans, 0, updated_node.indent)
-        return updated_node.with_changes(body=rewritten)
-
-    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        plans = self._by_block.get(id(original_node))
-        if not plans:
-            return updated_node
-        return updated_node.with_changes(body=self._rewrite(list(original_node.body), list(updated_node.body), plans, 0))
-
-    def _rewrite(
-        self,
-        original: List[cst.BaseStatement],
-        updated: List[cst.BaseStatement],
-        plans: List[WithPlan],
-        offset: int,
-        indent: Optional[str] = None,
-    ) -> List[cst.BaseStatement]:
-        """``original``/``updated`` are body[offset:offset+len]; plans carry absolute indices."""
-        result: List[cst.BaseStatement] = []
-        i = 0
-        while i < len(updated):
-            absolute = offset + i
-            starting = [p for p in plans if p.start == absolute]
-            outer = max(starting, key=lambda p: p.end, default=None)
-            if outer is None:
-                result.append(updated[i])
-                i += 1
-                continue
-            same_statement = (
-                [p for p in starting if p is not outer and p.end == outer.end and not p.assigned]
-                if outer.start == outer.end
-                else []
-            )
-            inner_plans = [p for p in plans if p is not outer and p not in same_statement and outer.start <= p.start and p.end <= outer.end]
-            if outer.assigned:
-                header_stmt = updated[i]
-                inner_range_start = i + 1
-            else:
-                header_stmt = None
-                inner_range_start = i
-            inner_end = outer.end - offset
-            inner_original = original[inner_range_start : inner_end + 1]
-            inner_updated = updated[inner_range_start : inner_end + 1]
-            body = self._rewrite(
-                inner_original,
-                inner_updated,
-                [p for p in inner_plans if p.start >= offset + inner_range_start],
-                offset + inner_range_start,
-                indent,
-            )
-            footer: List[cst.EmptyLine] = []
-            if outer.close_index is not None:
-                close_stmt = updated[outer.close_index - offset]
-                body = [s for s in body if s is not close_stmt]
-                footer = self._comments_of(close_stmt)
-            if not body:
-                body = [cst.SimpleStatementLine(body=[cst.Pass()])]
-            items = []
-            if outer.assigned:
-                assert isinstance(header_stmt, cst.SimpleStatementLine)
-                assign = header_stmt.body[0]
-                assert isinstance(assign, cst.Assign)
-                items.append(cst.WithItem(item=self._wrapped(assign.value, outer), asname=cst.AsName(name=cst.Name(outer.name))))
-                leading = list(header_stmt.leading_lines)
-                header = header_stmt.trailing_whitespace
-            else:
-                for plan in [outer, *same_statement]:
-                    assert plan.call is not None
-                    items.append(cst.WithItem(item=self._wrapped(plan.call, plan), asname=cst.AsName(name=cst.Name(plan.name))))
-                first = body[0]
-                leading = list(getattr(first, "leading_lines", ()))
-                body[0] = first.with_changes(leading_lines=[]) if leading else first
-                header = cst.TrailingWhitespace()
-            items = [
-                item.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if n < len(items) - 1 else item
-                for n, item in enumerate(items)
-            ]
-            result.append(
-                cst.With(
-                    items=items,
-                    # the new level indents like the block it sits in (tabs stay tabs)
-                    body=cst.IndentedBlock(body=body, header=header, footer=footer, indent=indent),
-                    leading_lines=leading,
-                )
-            )
-            i = inner_end + 1
-        return result
-
-    def _wrapped(self, item: cst.BaseExpression, plan: WithPlan) -> cst.BaseExpression:
-        if not plan.wrapper:
-            return item
-        if plan.wrapper_import is not None:
-            self.add_import(*plan.wrapper_import)
-        return cst.Call(func=cst.parse_expression(plan.wrapper), args=[cst.Arg(value=item)])
-
-    @staticmethod
-    def _comments_of(statement: cst.BaseStatement) -> List[cst.EmptyLine]:
-        lines = [line for line in getattr(statement, "leading_lines", ()) if line.comment is not None]
-        trailing = getattr(statement, "trailing_whitespace", None)
-        if trailing is not None and trailing.comment is not None:
-            lines.append(cst.EmptyLine(comment=trailing.comment))
-        return lines

@@ -73,7 +73,6 @@ from memfix.fixers._cache_analysis import (
     Bound,
     BoundCandidate,
     CacheDecorator,
-    all_names,
     ast_cache_names,
     ast_is_cache_decorator,
     bound_candidates,
@@ -86,9 +85,9 @@ from memfix.fixers._cache_analysis import (
     import_ref,
     is_bound_name,
     is_instance_method,
-    walk,
 )
 from memfix.model import Safety
+from memfix.nodes import walk
 
 RULE = Rule(
     code="MF203",
@@ -130,26 +129,6 @@ class PerInstancePlan(FixPlan):
 class Detector(BaseDetector):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._module: Optional[cst.Module] = None
-        self._names: Optional[Set[str]] = None
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.get_metadata(ParentNodeProvider, node, None)
-
-    def qualified(self, node: cst.CSTNode) -> Set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
-
-    def names(self) -> Set[str]:
-        if self._names is None:
-            assert self._module is not None
-            self._names = all_names(self._module)
-        return self._names
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not is_instance_method(node, self.parent, self.qualified):
             return
@@ -160,11 +139,11 @@ class Detector(BaseDetector):
                 return
 
     def report_method(self, method: cst.FunctionDef, found: CacheDecorator) -> None:
-        assert self._module is not None
+        assert self.module is not None
         owner = enclosing_class(method, self.parent)
         assert owner is not None
         symbol = f"{owner.name.value}.{method.name.value}"
-        written = self._module.code_for_node(found.decorator.decorator)
+        written = self.module.code_for_node(found.decorator.decorator)
         if found.unbounded:
             lifetime = "and the cache is unbounded, so every instance it is called on stays alive for the life of the process"
         else:
@@ -189,7 +168,7 @@ class Detector(BaseDetector):
         return None
 
     def refusal(self, owner: cst.ClassDef, method: cst.FunctionDef, found: CacheDecorator) -> Optional[str]:
-        assert self._module is not None
+        assert self.module is not None
         name = method.name.value
         if len(method.decorators) != 1:
             return "the method has other decorators; wrapping it per instance would change their order"
@@ -214,8 +193,8 @@ class Detector(BaseDetector):
             return "`__init__` is not a plain method"
         if not isinstance(init.body, cst.IndentedBlock):
             return "`__init__` is written on one line"
-        family = class_family(self._module, owner) - {owner.name.value}
-        for node in walk(self._module):
+        family = class_family(self.module, owner) - {owner.name.value}
+        for node in walk(self.module):
             if isinstance(node, cst.FunctionDef) and node is not method and node.name.value == name:
                 other = enclosing_class(node, self.parent)
                 if other is not None and other.name.value in family:
@@ -234,7 +213,7 @@ class Detector(BaseDetector):
         return None
 
     def plan(self, owner: cst.ClassDef, method: cst.FunctionDef, found: CacheDecorator):  # -> PerInstancePlan | str
-        assert self._module is not None
+        assert self.module is not None
         init = self.init_of(owner)
         assert init is not None
         local_names = self._local_names(init)
@@ -244,14 +223,14 @@ class Detector(BaseDetector):
         if found.unbounded:
             bound = self.bound_for(owner, init)
             if isinstance(expr, cst.Call):
-                func_code = self._module.code_for_node(expr.func)
+                func_code = self.module.code_for_node(expr.func)
                 head = expr.func
             else:
                 head = expr
                 if isinstance(expr, cst.Attribute):
-                    func_code = f"{self._module.code_for_node(expr.value)}.lru_cache"
+                    func_code = f"{self.module.code_for_node(expr.value)}.lru_cache"
                 else:
-                    ref = import_ref(self._module, "functools", "lru_cache", self.names())
+                    ref = import_ref(self.module, "functools", "lru_cache", self.module_names())
                     if ref is None:
                         return "neither `lru_cache` nor `functools.lru_cache` can be written without shadowing a name"
                     func_code, import_module, import_obj = ref.code, ref.add_module, ref.add_obj
@@ -261,12 +240,12 @@ class Detector(BaseDetector):
                 positional = [a for a in expr.args if a.keyword is None]
                 if len(positional) > 1:
                     return "the decorator passes more than `maxsize` positionally"
-                extra = "".join(", " + self._module.code_for_node(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in others)
+                extra = "".join(", " + self.module.code_for_node(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in others)
             wrapper = f"{func_code}(maxsize={bound.code}{extra})"
             bound_note = f"; the unbounded cache also gets a bound, {bound.describe()}"
             names_used = {head_name for head_name in self._head_names(head)}
         else:
-            wrapper = self._module.code_for_node(expr)
+            wrapper = self.module.code_for_node(expr)
             names_used = {n.value for n in walk(expr) if isinstance(n, cst.Name)}
             class_names = {name for name, _ in self._class_body_names(owner)}
             clash = names_used & class_names
@@ -277,7 +256,7 @@ class Detector(BaseDetector):
             return f"`__init__` has a local `{sorted(clash)[0]}` that would shadow the decorator's name"
         name = method.name.value
         statement = cst.parse_statement(
-            f"self.{name} = {wrapper}(self.{name})\n", config=self._module.config_for_parsing
+            f"self.{name} = {wrapper}(self.{name})\n", config=self.module.config_for_parsing
         )
         reason = (
             "each instance gets its own cache, freed with the instance: instances no longer share entries, "
@@ -328,7 +307,7 @@ class Detector(BaseDetector):
 
     def bound_for(self, owner: cst.ClassDef, init: cst.FunctionDef) -> Bound:
         """``__init__`` parameters, then class constants (as ``self.X``), then module constants."""
-        assert self._module is not None
+        assert self.module is not None
         candidates: List[Tuple[str, BoundCandidate]] = []
         for param in [*init.params.params, *init.params.kwonly_params]:
             if is_bound_name(param.name.value):
@@ -338,7 +317,7 @@ class Detector(BaseDetector):
         for cand in bound_candidates(owner.body.body, "class constant", self.line_of):
             candidates.append((f"self.{cand.name}", cand))
         local = self._local_names(init)
-        for cand in bound_candidates(self._module.body, "module constant", self.line_of):
+        for cand in bound_candidates(self.module.body, "module constant", self.line_of):
             if cand.name not in local:
                 candidates.append((cand.name, cand))
         return choose_bound(candidates, self.ctx.fallback_max_len())

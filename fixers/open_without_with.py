@@ -50,7 +50,8 @@ from typing import Union
 
 from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
-from memfix.fixers._with_rewrite import WithRewriteDetector, WithRewriteTransformer
+from memfix.fixers._with_rewrite import WithRewriteDetector
+from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
 from memfix.prefilter import FilterResult, enclosing_functions
 

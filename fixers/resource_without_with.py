@@ -97,7 +97,9 @@ import libcst as cst
 
 from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
-from memfix.fixers._with_rewrite import OpenerSpec, WithRewriteDetector, WithRewriteTransformer, _Verdict
+from memfix.fixers._with_plans import OpenerSpec
+from memfix.fixers._with_rewrite import WithRewriteDetector, _Verdict
+from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
 from memfix.prefilter import FilterResult, enclosing_functions
 

@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import List, Optional, Set, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
@@ -73,7 +73,6 @@ from memfix.fixers._cache_analysis import (
     LRU_CACHE,
     Bound,
     BoundCandidate,
-    all_names,
     ast_cache_names,
     ast_is_cache_decorator,
     bound_candidates,
@@ -86,9 +85,9 @@ from memfix.fixers._cache_analysis import (
     is_instance_method,
     m_is_none,
     maxsize_arg,
-    walk,
 )
 from memfix.model import Safety
+from memfix.nodes import walk
 
 RULE = Rule(
     code="MF202",
@@ -131,27 +130,7 @@ class BoundPlan(FixPlan):
 class Detector(BaseDetector):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider, ScopeProvider)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._module: Optional[cst.Module] = None
-        self._names: Optional[Set[str]] = None
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
-
     # -- helpers --------------------------------------------------------------------------------
-
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.get_metadata(ParentNodeProvider, node, None)
-
-    def qualified(self, node: cst.CSTNode) -> Set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
-
-    def names(self) -> Set[str]:
-        if self._names is None:
-            assert self._module is not None
-            self._names = all_names(self._module)
-        return self._names
 
     def symbol_of(self, func: cst.FunctionDef) -> str:
         parts = [func.name.value]
@@ -166,7 +145,7 @@ class Detector(BaseDetector):
 
     def bound_for(self, site: cst.CSTNode, func: Optional[cst.FunctionDef]) -> Bound:
         """Module constants defined above ``site``; in a class body also class constants above it."""
-        assert self._module is not None
+        assert self.module is not None
         line = self.line_of(site)
         candidates: List[Tuple[str, BoundCandidate]] = []
         owner = enclosing_class(func, self.parent) if func is not None else None
@@ -178,7 +157,7 @@ class Detector(BaseDetector):
         nested = func is not None and owner is None and self.parent(func) is not None and not isinstance(
             self.parent(func), cst.Module
         )
-        for cand in bound_candidates(self._module.body, "module constant", self.line_of):
+        for cand in bound_candidates(self.module.body, "module constant", self.line_of):
             if nested or cand.line < top_line:
                 if cand.name not in {c.name for _, c in candidates}:
                     candidates.append((cand.name, cand))
@@ -192,8 +171,8 @@ class Detector(BaseDetector):
             if not isinstance(node, cst.Return) or node.value is None:
                 continue
             value = node.value
-            assert self._module is not None
-            code = self._module.code_for_node(value)
+            assert self.module is not None
+            code = self.module.code_for_node(value)
             if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
                 return f"`{func.name.value}` returns a new mutable `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
             if isinstance(value, cst.Call):
@@ -205,12 +184,12 @@ class Detector(BaseDetector):
     def lru_spelling(self, func_expr: cst.BaseExpression) -> Optional[Tuple[str, Optional[str], Optional[str]]]:
         """How to write lru_cache here: next to the module alias already used, else an import."""
         if isinstance(func_expr, cst.Attribute) and isinstance(func_expr.value, (cst.Name, cst.Attribute)):
-            assert self._module is not None
-            return f"{self._module.code_for_node(func_expr.value)}.lru_cache", None, None
+            assert self.module is not None
+            return f"{self.module.code_for_node(func_expr.value)}.lru_cache", None, None
         if isinstance(func_expr, cst.Name) and LRU_CACHE in self.qualified(func_expr):
             return func_expr.value, None, None
-        assert self._module is not None
-        ref = import_ref(self._module, "functools", "lru_cache", self.names())
+        assert self.module is not None
+        ref = import_ref(self.module, "functools", "lru_cache", self.module_names())
         if ref is None:
             return None
         return ref.code, ref.add_module, ref.add_obj
@@ -245,13 +224,13 @@ class Detector(BaseDetector):
         else:
             return
         func = self._function_named(target)
-        symbol = self._module.code_for_node(target) if self._module and target is not None else "?"
+        symbol = self.module.code_for_node(target) if self.module and target is not None else "?"
         self.report_site(node, func, f"{symbol} (cache call)", called=True)
 
     def _function_named(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.FunctionDef]:
-        if not isinstance(expr, cst.Name) or self._module is None:
+        if not isinstance(expr, cst.Name) or self.module is None:
             return None
-        for stmt in self._module.body:
+        for stmt in self.module.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == expr.value:
                 return stmt
         return None
@@ -259,9 +238,9 @@ class Detector(BaseDetector):
     def report_site(
         self, expr: cst.BaseExpression, func: Optional[cst.FunctionDef], symbol: str, called: bool = False
     ) -> None:
-        assert self._module is not None
+        assert self.module is not None
         bound = self.bound_for(expr, func)
-        written = self._module.code_for_node(expr)
+        written = self.module.code_for_node(expr)
         what = f"`{written}`" if len(written) < 60 else "this cache"
         name = f"`{func.name.value}`" if func is not None else "the function"
         message = f"{what} on {name} is unbounded: it keeps every distinct argument tuple and result forever"
@@ -282,7 +261,7 @@ class Detector(BaseDetector):
             reason = f"{hazard}; {bound.describe()}"
         plan = BoundPlan(
             safety=safety,
-            description=f"bound the cache: {self._module.code_for_node(new_expr)}",
+            description=f"bound the cache: {self.module.code_for_node(new_expr)}",
             reason=reason,
             replacement=new_expr,
             import_module=module,

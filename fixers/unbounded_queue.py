@@ -153,40 +153,31 @@ def _int_literal(node: cst.BaseExpression) -> Optional[int]:
 class Detector(BaseDetector):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, ScopeProvider, QualifiedNameProvider)
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._root = node
-
     # -- helpers ------------------------------------------------------------------------------
-
-    def _parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self.get_metadata(ParentNodeProvider, node, None)
-
-    def _qualified(self, node: cst.CSTNode) -> Set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
 
     def _enclosing(self, node: cst.CSTNode) -> Tuple[Optional[cst.FunctionDef], Optional[cst.ClassDef]]:
         """The innermost function, and the class that function (or the statement) belongs to."""
         function: Optional[cst.FunctionDef] = None
-        current = self._parent(node)
+        current = self.parent(node)
         while current is not None:
             if isinstance(current, cst.FunctionDef) and function is None:
                 function = current
             elif isinstance(current, cst.ClassDef):
                 return function, current
-            current = self._parent(current)
+            current = self.parent(current)
         return function, None
 
     # -- entry --------------------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
-        names = self._qualified(node.func) & set(QUEUES)
+        names = self.qualified(node.func) & set(QUEUES)
         if not names:
             return
         qualified = min(names)
         effect = QUEUES[qualified]
         if effect is not None and _unbounded(node) is not True:
             return
-        parent = self._parent(node)
+        parent = self.parent(node)
         if isinstance(parent, cst.Assign) and parent.value is node and len(parent.targets) == 1:
             target = parent.targets[0].target
         elif isinstance(parent, cst.AnnAssign) and parent.value is node:
@@ -263,7 +254,7 @@ class Detector(BaseDetector):
         return name in found
 
     def _puts_on_global(self, name: str) -> List[cst.Call]:
-        scope = self.get_metadata(ScopeProvider, self._root, None)
+        scope = self.get_metadata(ScopeProvider, self.module, None)
         if scope is None:
             return []
         calls: List[cst.Call] = []
@@ -275,10 +266,10 @@ class Detector(BaseDetector):
         return sorted(set(calls), key=self.line_of)
 
     def _put_call(self, holder: cst.CSTNode) -> Optional[cst.Call]:
-        attribute = self._parent(holder)
+        attribute = self.parent(holder)
         if not (isinstance(attribute, cst.Attribute) and attribute.value is holder and attribute.attr.value in _PUTS):
             return None
-        call = self._parent(attribute)
+        call = self.parent(attribute)
         return call if isinstance(call, cst.Call) and call.func is attribute else None
 
     def _puts_on_attribute(self, klass: cst.ClassDef, attr: str) -> List[cst.Call]:
@@ -304,7 +295,7 @@ class Detector(BaseDetector):
                     found.append(node)
 
         klass.visit(_Puts(frozenset({"self", "cls", class_name})))
-        self._root.visit(_Puts(frozenset({class_name})))
+        self.module.visit(_Puts(frozenset({class_name})))
         return sorted(set(found), key=self.line_of)
 
     def _long_life(self, klass: cst.ClassDef) -> str:
@@ -320,12 +311,12 @@ class Detector(BaseDetector):
                 evidence.append(f"the class runs a loop at line {detector.line_of(node)}")
 
             def visit_Call(self, node: cst.Call) -> None:
-                spawned = detector._qualified(node.func) & _SPAWNERS
+                spawned = detector.qualified(node.func) & _SPAWNERS
                 if spawned:
                     evidence.append(f"`{min(spawned)}()` at line {detector.line_of(node)} runs it in the background")
 
         klass.visit(_Evidence())
-        for statement in self._root.body:
+        for statement in self.module.body:
             if (
                 isinstance(statement, cst.SimpleStatementLine)
                 and isinstance(statement.body[0], (cst.Assign, cst.AnnAssign))

@@ -5,17 +5,13 @@ never skips a write."""
 from __future__ import annotations
 
 import json
-import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-
-from typer.testing import CliRunner
 
 import memfix
 from memfix import runner
 from memfix.cache import ResultCache, report_from_json, report_to_json
-from memfix.cli.app import app
 from memfix.config import Settings
 from memfix.model import (
     Confidence,
@@ -32,30 +28,6 @@ from memfix.model import (
 FIXABLE = "def load(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n"
 FIXED = "def load(path):\n    with open(path) as f:\n        data = f.read()\n    return data\n"
 NO_FIX = "class Log:\n    def __init__(self, path):\n        self.out = open(path, 'a')\n"
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-
-def _memfix(root: Path, *args: str) -> Ran:
-    """The CLI in this process (no interpreter start-up per call)."""
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        try:
-            cli = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
-        except TypeError:
-            cli = CliRunner()
-        result = cli.invoke(app, list(args), env={"NO_COLOR": "1"})
-    finally:
-        os.chdir(old)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout_bytes, result.stderr_bytes)
 
 
 def _finding(**kw) -> Finding:
@@ -231,18 +203,18 @@ def test_apply_never_skips_a_write_and_reuses_clean_files(tmp_path, monkeypatch)
     assert applied.summary().fixed == 1
 
 
-def test_cli_cache_dir_and_no_cache(tmp_path):
+def test_cli_cache_dir_and_no_cache(tmp_path, memfix_cli):
     (tmp_path / "a.py").write_text(NO_FIX)
     (tmp_path / "pyproject.toml").write_text("[tool.memfix]\n")
-    first = _memfix(tmp_path, "a.py", "--cache-dir", "c")
+    first = memfix_cli(tmp_path, "a.py", "--cache-dir", "c")
     assert first.returncode == 1
     entries = list((tmp_path / "c").rglob("*.json"))
     assert len(entries) == 1 and (tmp_path / "c" / ".gitignore").is_file()
-    second = _memfix(tmp_path, "a.py", "--cache-dir", "c")
+    second = memfix_cli(tmp_path, "a.py", "--cache-dir", "c")
     assert second.stdout == first.stdout and second.returncode == 1
-    third = _memfix(tmp_path, "a.py", "--no-cache")
+    third = memfix_cli(tmp_path, "a.py", "--no-cache")
     assert third.stdout == first.stdout
     assert not (tmp_path / ".memfix_cache").exists()
-    fourth = _memfix(tmp_path, "a.py")
+    fourth = memfix_cli(tmp_path, "a.py")
     assert fourth.stdout == first.stdout
     assert list((tmp_path / ".memfix_cache").rglob("*.json"))  # default: next to pyproject.toml

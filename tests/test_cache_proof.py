@@ -14,7 +14,6 @@ import importlib.util
 import itertools
 import weakref
 from collections import OrderedDict
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Tuple

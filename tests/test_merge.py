@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from memfix.cli.app import app
 from memfix.merge import MergeError, classify, exit_code, merge_patches, merge_reports, split_patch
 
 FIXABLE = "def load(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n"
@@ -30,44 +26,20 @@ def _tree(root: Path) -> None:
     (root / "pkg2" / "big.py").write_text(FIXABLE + "\n".join(f"v{i} = {i}" for i in range(300)) + "\n")
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-
-def _memfix(root: Path, *args: str) -> Ran:
-    """The CLI in this process (no interpreter start-up per call); -j 2 still forks workers."""
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        try:
-            cli = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
-        except TypeError:
-            cli = CliRunner()
-        result = cli.invoke(app, list(args), env={"NO_COLOR": "1"})
-    finally:
-        os.chdir(old)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout_bytes, result.stderr_bytes)
-
-
-def test_three_shards_merge_into_the_unsharded_report(tmp_path):
+def test_three_shards_merge_into_the_unsharded_report(tmp_path, memfix_cli):
     _tree(tmp_path)
     common = ["--no-cache", "--unsafe-fixes", "-j", "1", ".", "missing.py"]
-    whole = _memfix(tmp_path, *common, "--format", "json", "-o", "all.json", "--patch", "all.patch")
+    whole = memfix_cli(tmp_path, *common, "--format", "json", "-o", "all.json", "--patch", "all.patch")
     assert whole.returncode == 2  # broken.py and missing.py
     scanned = []
     for k in (1, 2, 3):
-        part = _memfix(tmp_path, *common, "--shard", f"{k}/3", "--format", "json", "-o", f"s{k}.json", "--patch", f"s{k}.patch")
+        part = memfix_cli(tmp_path, *common, "--shard", f"{k}/3", "--format", "json", "-o", f"s{k}.json", "--patch", f"s{k}.patch")
         assert part.returncode in (0, 1, 2)
         doc = json.loads((tmp_path / f"s{k}.json").read_text())
         assert doc["shard"] == {"index": k, "count": 3}
         scanned.append(doc["summary"]["files_scanned"])
     assert all(n > 0 for n in scanned)  # the parts really split the work
-    merged = _memfix(
+    merged = memfix_cli(
         tmp_path, "--merge-results", "s1.json", "s2.json", "s3.json", "s3.patch", "s1.patch", "s2.patch",
         "--format", "json", "-o", "merged.json", "--patch", "merged.patch",
     )
@@ -77,7 +49,7 @@ def test_three_shards_merge_into_the_unsharded_report(tmp_path):
     all_doc = json.loads((tmp_path / "all.json").read_text())
     assert all_doc["summary"]["fixable"] >= 3 and all_doc["summary"]["findings"] >= 6
     # the merged patch alone, as --format diff
-    diff = _memfix(tmp_path, "--merge-results", "s2.patch", "s1.patch", "s3.patch", "--format", "diff")
+    diff = memfix_cli(tmp_path, "--merge-results", "s2.patch", "s1.patch", "s3.patch", "--format", "diff")
     assert diff.stdout == (tmp_path / "all.patch").read_bytes()
 
 

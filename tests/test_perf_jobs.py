@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
-
-from typer.testing import CliRunner
 
 from memfix import runner
-from memfix.cli.app import app
 from memfix.config import Settings
 
 FIXABLE = "def load(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n"
@@ -17,31 +12,7 @@ NO_FIX = "class Log:\n    def __init__(self, path):\n        self.out = open(pat
 UNSAFE = "def load(path):\n    data = consume(open(path))\n    return data\n"
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-
-def _memfix(root: Path, *args: str) -> Ran:
-    """The CLI in this process (no interpreter start-up per call); -j 2 still forks workers."""
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        try:
-            cli = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
-        except TypeError:
-            cli = CliRunner()
-        result = cli.invoke(app, list(args), env={"NO_COLOR": "1"})
-    finally:
-        os.chdir(old)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout_bytes, result.stderr_bytes)
-
-
-def test_output_and_diffs_identical_for_one_and_two_workers(tmp_path):
+def test_output_and_diffs_identical_for_one_and_two_workers(tmp_path, memfix_cli):
     (tmp_path / "pyproject.toml").write_text("[tool.memfix]\n")
     count = runner.POOL_THRESHOLD + 4  # enough files for a pool
     for i in range(count):
@@ -53,8 +24,8 @@ def test_output_and_diffs_identical_for_one_and_two_workers(tmp_path):
     outputs = {}
     for jobs in ("1", "2"):
         cache = ("--cache-dir", f"cache{jobs}")  # the JSON run renders this run's results again
-        text = _memfix(tmp_path, *cache, "--unsafe-fixes", "-j", jobs, "src", "--patch", f"p{jobs}.patch")
-        data = _memfix(tmp_path, *cache, "--unsafe-fixes", "-j", jobs, "src", "--format", "json")
+        text = memfix_cli(tmp_path, *cache, "--unsafe-fixes", "-j", jobs, "src", "--patch", f"p{jobs}.patch")
+        data = memfix_cli(tmp_path, *cache, "--unsafe-fixes", "-j", jobs, "src", "--format", "json")
         outputs[jobs] = (text.returncode, text.stdout, text.stderr, data.stdout, (tmp_path / f"p{jobs}.patch").read_bytes())
     assert outputs["1"] == outputs["2"]
     code, stdout, _, _, patch = outputs["1"]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import memfix.fixers as fixers_pkg
 from memfix.fixers import FIXERS
 
 ROOT = Path(__file__).resolve().parent.parent

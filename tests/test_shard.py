@@ -2,42 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import random
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from memfix.cli.app import app
 
 from memfix.discover import SourceFile
 from memfix.shard import Shard, parse_shard, partition, select_shard
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-
-def _memfix(root: Path, *args: str) -> Ran:
-    """The CLI in this process (no interpreter start-up per call)."""
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        try:
-            cli = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
-        except TypeError:
-            cli = CliRunner()
-        result = cli.invoke(app, list(args), env={"NO_COLOR": "1"})
-    finally:
-        os.chdir(old)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout_bytes, result.stderr_bytes)
 
 
 def _files(sizes):
@@ -82,7 +52,7 @@ def test_size_balance_beats_round_robin():
     assert sorted(len(p) for p in parts) == [1, 100]
 
 
-def test_cli_rejects_a_bad_shard(tmp_path):
+def test_cli_rejects_a_bad_shard(tmp_path, memfix_cli):
     (tmp_path / "a.py").write_text("x = 1\n")
-    result = _memfix(tmp_path, "--no-cache", "--shard", "4/3", "a.py")
+    result = memfix_cli(tmp_path, "--no-cache", "--shard", "4/3", "a.py")
     assert result.returncode == 2 and b"--shard" in result.stderr

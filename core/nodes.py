@@ -1,0 +1,101 @@
+"""Tree walks and metadata lookups every rule needs, written once.
+
+Lookups never raise: a node the providers did not see (a node built by a rule, a provider a rule
+did not declare) reads as "no parent", "no qualified names". :class:`MetadataView` holds the
+resolved mapping itself, because libcst empties a visitor's ``metadata`` after its visit and some
+analyses outlive the detector that built them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple, TypeVar
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata.base_provider import LazyValue
+
+#: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
+Metadata = Mapping[object, Mapping[cst.CSTNode, object]]
+ScopeItem = TypeVar("ScopeItem")  # a libcst Access or BaseAssignment (both have .node)
+
+
+def lookup(metadata: Metadata, provider: object, node: cst.CSTNode, default: object = None) -> object:
+    """``get_metadata`` with a default, that also tolerates an unresolved provider."""
+    value = metadata.get(provider, {}).get(node, default)
+    return value() if isinstance(value, LazyValue) else value  # as get_metadata unwraps it
+
+
+def parent_in(metadata: Metadata, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    return lookup(metadata, ParentNodeProvider, node)  # type: ignore[return-value]
+
+
+def qualified_in(metadata: Metadata, node: cst.CSTNode) -> Set[str]:
+    """The qualified names of ``node`` (``{"functools.lru_cache"}``), empty when unknown."""
+    return {q.name for q in lookup(metadata, QualifiedNameProvider, node, set()) or ()}  # type: ignore[union-attr]
+
+
+class MetadataView:
+    """Lookups over a resolved metadata mapping that stay valid after the visit that resolved it."""
+
+    def __init__(self, metadata: Metadata) -> None:
+        self._metadata = metadata
+
+    def get(self, provider: object, node: cst.CSTNode, default: object = None) -> object:
+        return lookup(self._metadata, provider, node, default)
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return parent_in(self._metadata, node)
+
+    def qualified(self, node: cst.CSTNode) -> Set[str]:
+        return qualified_in(self._metadata, node)
+
+    def in_order(self, items: Iterable[ScopeItem]) -> List[ScopeItem]:
+        """Scope assignments or accesses in source order: libcst keeps them in sets, and a message
+        that cites "the first use" must not depend on where the interpreter put the objects."""
+        return in_source_order(self._metadata, items)
+
+
+def in_source_order(metadata: Metadata, items: Iterable[ScopeItem]) -> List[ScopeItem]:
+    """Scope assignments or accesses (libcst keeps them in sets) sorted by where their node is."""
+
+    def where(item: ScopeItem) -> Tuple[int, int]:
+        pos = lookup(metadata, PositionProvider, item.node)  # type: ignore[attr-defined]
+        return (pos.start.line, pos.start.column) if pos is not None else (0, 0)  # type: ignore[attr-defined]
+
+    return sorted(items, key=where)
+
+
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """A node's children read straight from its dataclass fields: libcst's ``children`` property
+    re-runs a visitor per call and made whole-module walks the detectors' main cost."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(node))
+        _FIELDS[type(node)] = names
+    found: List[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return found
+
+
+def walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """Every node under ``root`` (itself included), parents before children."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(child_nodes(node)))
+
+
+def all_names(module: cst.CSTNode) -> Set[str]:
+    """Every identifier spelled in the module: a fresh name must avoid all of them, so that it
+    shadows nothing in any scope."""
+    return {node.value for node in walk(module) if isinstance(node, cst.Name)}

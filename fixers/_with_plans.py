@@ -1,0 +1,73 @@
+"""The plans MF301 and MF302 hand from the shared with-block analysis (``_with_rewrite``) to its
+transformer (``_with_transform``), and ``OpenerSpec``, how one kind of closeable behaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import FrozenSet, Optional, Tuple
+
+import libcst as cst
+
+from memfix.fixer import FixPlan
+
+
+@dataclass(frozen=True)
+class OpenerSpec:
+    """How one kind of closeable behaves; the defaults describe a file from ``open()`` (MF301).
+
+    ``close_methods``: an explicit ``h.<method>()`` statement the with-block replaces.
+    ``release_methods``: calls that already release the handle when made in a ``finally:``
+    (default: ``close_methods``). ``exit_closes``: False when the object's own ``__exit__`` does
+    not close it (``sqlite3.Connection`` commits or rolls back): the with-item is then wrapped in
+    ``contextlib.closing``, and a bare ``with`` on it is reported. ``detached``: None leaves the
+    results of the handle's methods and attributes untracked (a file's ``read()`` returns data);
+    otherwise the names whose results do not depend on the resource staying open, and any other
+    result (``conn.cursor()``, ``tmp.name``, ``proc.stdout``) is followed like the handle itself:
+    every use of it must fall inside the with-block too. ``no_fix``: reported, never rewritten.
+    """
+
+    label: str
+    close_methods: FrozenSet[str] = frozenset({"close"})
+    release_methods: Optional[FrozenSet[str]] = None
+    exit_closes: bool = True
+    detached: Optional[FrozenSet[str]] = None
+    no_fix: str = ""
+    #: names tried first for the with-target of an inline call ("conn", "sock")
+    names: Tuple[str, ...] = ()
+    #: what the object's own with-block does instead of closing (when ``exit_closes`` is False)
+    exit_note: str = ""
+
+    @property
+    def released_by(self) -> FrozenSet[str]:
+        return self.close_methods if self.release_methods is None else self.release_methods
+
+
+@dataclass(frozen=True)
+class NestClosingPlan(FixPlan):
+    """``with opener() as name:`` -> ``with closing(opener()) as name, name:``: the object's own
+    with-block still runs (a sqlite3 commit), then ``closing`` closes it."""
+
+    item: Optional[cst.WithItem] = None
+    name: str = ""
+    wrapper: str = ""
+    wrapper_import: Optional[Tuple[str, Optional[str]]] = None
+
+
+@dataclass(frozen=True)
+class WithPlan(FixPlan):
+    """Wrap ``block.body[start..end]`` in ``with <call> as <name>:``.
+
+    ``assigned``: the first statement is ``name = call`` and is replaced by the with header;
+    otherwise the statement at ``start`` contains ``call`` inline and ``call`` becomes ``name``.
+    """
+
+    block: Optional[cst.CSTNode] = None  # IndentedBlock or Module
+    start: int = 0
+    end: int = 0
+    call: Optional[cst.Call] = None
+    name: str = ""
+    assigned: bool = False
+    close_index: Optional[int] = None
+    #: dotted name the with-item is wrapped in ("contextlib.closing"), and the import it needs
+    wrapper: str = ""
+    wrapper_import: Optional[Tuple[str, Optional[str]]] = None
