@@ -28,6 +28,7 @@ from memfix.config import Settings
 from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
+from memfix.nodes import dispatch, metadata_wrapper
 from memfix.astindex import AstIndex
 from memfix.prefilter import Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
@@ -168,7 +169,7 @@ def _detect_in(
     if not candidates:
         return Detection()
     detection = Detection(module=module, candidates=candidates, parsed=True, sliced=parsed_text is not text)
-    detection.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    detection.wrapper = metadata_wrapper(module)
     suppressions = find_suppressions(text)
     shared: Dict[str, object] = {}
     for fixer in candidates:
@@ -199,8 +200,10 @@ def _run_detector(
 ) -> List[Report]:
     ctx = FileContext(path, settings, text, shared={} if shared is None else shared)
     detector = fixer.detector(ctx, fixer.rule)
-    wrapper.visit(detector)
-    return detector.reports
+    with detector.resolve(wrapper):
+        dispatch(wrapper.module, detector)
+    # the walk visits siblings in field order: report in source order, whatever the walk
+    return sorted(detector.reports, key=lambda r: (r.finding.span.line, r.finding.span.column))
 
 
 @dataclass
@@ -234,7 +237,7 @@ def apply_fixes(
         for r in enabled:
             outcome.fixed[r.finding.key] += 1
         if tree_changed:
-            wrapper = MetadataWrapper(current, unsafe_skip_copy=True)
+            wrapper = metadata_wrapper(current)
             current_text = current.code
             reports = [
                 r

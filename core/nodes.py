@@ -12,7 +12,7 @@ import dataclasses
 from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple, TypeVar
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 from libcst.metadata.base_provider import LazyValue
 
 #: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
@@ -93,6 +93,67 @@ def walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
         node = stack.pop()
         yield node
         stack.extend(reversed(child_nodes(node)))
+
+
+def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
+    """Every node's parent, as ``ParentNodeProvider`` computes it, from one walk of the fields.
+
+    libcst's provider asks every node for ``children``, which re-runs a visitor per node: on the
+    standard library that was twice the cost of parsing. tests/test_nodes.py checks that the two
+    maps are equal."""
+    parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in child_nodes(node):
+            parents[child] = node
+            stack.append(child)
+    return parents
+
+
+def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
+    """A ``MetadataWrapper`` (no copy: the module comes straight from the parser) whose
+    ``ParentNodeProvider`` is already resolved by :func:`parent_map`.
+
+    The seed goes into the wrapper's resolved-metadata table, which libcst consults before
+    computing a provider; should a libcst release rename that table, the wrapper simply computes
+    the provider itself."""
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    resolved = getattr(wrapper, "_metadata", None)
+    if isinstance(resolved, dict) and not resolved:
+        resolved[ParentNodeProvider] = parent_map(module)
+    return wrapper
+
+
+def dispatch(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``root.visit(visitor)`` for a read-only visitor, without libcst's per-node machinery.
+
+    Calls ``visit_<Node>`` before a node's children (a ``False`` result skips them) and
+    ``leave_<Node>(original_node)`` after, like libcst; children come in field order, which can
+    differ from source order among siblings (the engine sorts reports by position). A visitor
+    with matcher-decorated methods (``@m.visit``) needs libcst's dispatch and gets it. A detector
+    pass through libcst's visitor cost about as much as parsing the file again."""
+    if getattr(visitor, "_extra_visit_funcs", None) or getattr(visitor, "_extra_leave_funcs", None):
+        root.visit(visitor)
+        return
+    methods: Dict[type, Tuple[object, object]] = {}
+    stack: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, leaving = pop()
+        kind = type(node)
+        pair = methods.get(kind)
+        if pair is None:
+            name = kind.__name__
+            pair = methods[kind] = (getattr(visitor, f"visit_{name}", None), getattr(visitor, f"leave_{name}", None))
+        if leaving:
+            if pair[1] is not None:
+                pair[1](node)  # type: ignore[operator]
+            continue
+        proceed = pair[0](node) if pair[0] is not None else True  # type: ignore[operator]
+        push((node, True))
+        if proceed is not False:
+            stack.extend([(child, False) for child in reversed(child_nodes(node))])
 
 
 def all_names(module: cst.CSTNode) -> Set[str]:

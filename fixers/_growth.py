@@ -59,7 +59,7 @@ from memfix.fixers._growth_vocab import (
     name_tokens,
 )
 from memfix.model import Confidence
-from memfix.nodes import MetadataView, walk
+from memfix.nodes import MetadataView, dispatch, walk
 
 _WS = re.compile(r"\s+")
 
@@ -139,7 +139,7 @@ class GrowthAnalysis:
         self.meta = _Meta(detector, module)
         self.module = module
         facts = FactCollector()
-        module.visit(facts)
+        dispatch(module, facts)  # statements keep source order; see memfix.nodes.dispatch
         self.facts = facts
         self.classes = facts.classes
         self.containers: List[Container] = []

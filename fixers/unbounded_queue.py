@@ -75,6 +75,7 @@ from libcst.metadata import (
 from memfix.astindex import AstIndex
 from memfix.prefilter import FilterResult, spelling_regions
 from memfix.fixer import BaseDetector, Fixer, Invalid, Rule, Valid
+from memfix.nodes import dispatch
 from memfix.model import Confidence
 
 RULE = Rule(
@@ -294,8 +295,8 @@ class Detector(BaseDetector):
                 ):
                     found.append(node)
 
-        klass.visit(_Puts(frozenset({"self", "cls", class_name})))
-        self.module.visit(_Puts(frozenset({class_name})))
+        dispatch(klass, _Puts(frozenset({"self", "cls", class_name})))
+        dispatch(self.module, _Puts(frozenset({class_name})))
         return sorted(set(found), key=self.line_of)
 
     def _long_life(self, klass: cst.ClassDef) -> str:

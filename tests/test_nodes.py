@@ -1,0 +1,84 @@
+"""memfix.nodes: the fast parent map must be exactly libcst's ParentNodeProvider, since every
+rule's parent lookups read it through the seeded wrapper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, ParentNodeProvider
+
+from memfix.nodes import metadata_wrapper, parent_map
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FIXTURES[::3], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_parent_map_equals_libcst_parent_provider(path):
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+    fast = parent_map(module)
+    assert fast.keys() == expected.keys()
+    assert all(fast[node] is parent for node, parent in expected.items())
+
+
+def test_seeded_wrapper_serves_the_map_without_computing_the_provider(monkeypatch):
+    module = cst.parse_module("class A:\n    def f(self, x=[1, 2]):\n        return (x)[0]\n")
+    wrapper = metadata_wrapper(module)
+
+    def fail(*args, **kwargs):  # pragma: no cover - reached only if the seed was ignored
+        raise AssertionError("ParentNodeProvider was computed although it was seeded")
+
+    monkeypatch.setattr(ParentNodeProvider, "visit_Module", fail)
+    parents = wrapper.resolve(ParentNodeProvider)
+    function = module.body[0].body.body[0]
+    assert parents[function.body] is function
+    assert parents[module.body[0]] is module
+
+
+def _findings(monkeypatch, text: str, libcst_walk: bool):
+    from memfix import engine
+    from memfix.config import Settings
+    from memfix.fixers import FIXERS
+    import memfix.fixers._growth as growth
+    import memfix.fixers.unbounded_queue as queue
+
+    if libcst_walk:
+        for module in (engine, growth, queue):
+            monkeypatch.setattr(module, "dispatch", lambda root, visitor: root.visit(visitor))
+    result = engine.detect(text, "case.py", Settings(cache=False, unsafe_fixes=True), FIXERS)
+    return [(f.code, f.symbol, f.span, f.message, f.fix) for f in result.findings]
+
+
+@pytest.mark.parametrize("path", [p for p in FIXTURES if not p.name.endswith(".expected.py")][::2], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_dispatch_finds_what_libcst_traversal_finds(monkeypatch, path):
+    text = path.read_text(encoding="utf-8")
+    fast = _findings(monkeypatch, text, libcst_walk=False)
+    with monkeypatch.context() as patched:
+        slow = _findings(patched, text, libcst_walk=True)
+    assert fast == slow
+
+
+def test_dispatch_calls_visit_and_leave_in_nesting_order_and_honours_false():
+    from memfix.nodes import dispatch
+
+    events = []
+
+    class Recorder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node):
+            events.append(("visit", node.name.value))
+            return node.name.value != "skipped"
+
+        def leave_FunctionDef(self, original_node):
+            events.append(("leave", original_node.name.value))
+
+        def visit_Call(self, node):
+            events.append(("call", node.func.value))
+
+    module = cst.parse_module("def outer():\n    f()\n    def inner():\n        g()\n\ndef skipped():\n    h()\n")
+    dispatch(module, Recorder())
+    assert events == [
+        ("visit", "outer"), ("call", "f"), ("visit", "inner"), ("call", "g"), ("leave", "inner"), ("leave", "outer"),
+        ("visit", "skipped"), ("leave", "skipped"),
+    ]
