@@ -9,10 +9,10 @@ analyses outlive the detector that built them.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple, TypeVar
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
 from libcst.metadata.base_provider import LazyValue
 
 #: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
@@ -111,17 +111,54 @@ def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
     return parents
 
 
-def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
-    """A ``MetadataWrapper`` (no copy: the module comes straight from the parser) whose
-    ``ParentNodeProvider`` is already resolved by :func:`parent_map`.
+class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
+    """``QualifiedNameProvider``'s mapping, computed per node when asked.
 
-    The seed goes into the wrapper's resolved-metadata table, which libcst consults before
-    computing a provider; should a libcst release rename that table, the wrapper simply computes
-    the provider itself."""
+    libcst's provider walks the whole tree to store, for every node, a closure calling
+    ``scope.get_qualified_names_for(node)``: nearly three times the cost of parsing, for the few
+    calls and decorators the rules ask about. This mapping makes the same call on demand, with the
+    same answers: the names from the node's scope, an empty set for a node of the tree without
+    one, and no entry for a node outside the tree."""
+
+    def __init__(self, wrapper: MetadataWrapper, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
+        self._wrapper = wrapper
+        self._parents = parents
+
+    def _in_tree(self, node: object) -> bool:
+        return node in self._parents or node is self._wrapper.module
+
+    def __getitem__(self, node: cst.CSTNode) -> object:
+        if not self._in_tree(node):
+            raise KeyError(node)
+        scope = self._wrapper.resolve(ScopeProvider).get(node)
+        return scope.get_qualified_names_for(node) if scope else set()
+
+    def __contains__(self, node: object) -> bool:
+        return self._in_tree(node)
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        yield self._wrapper.module
+        yield from self._parents
+
+    def __len__(self) -> int:
+        return len(self._parents) + 1
+
+
+def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
+    """A ``MetadataWrapper`` (no copy: the module comes straight from the parser) with
+    ``ParentNodeProvider`` already resolved by :func:`parent_map` and ``QualifiedNameProvider``
+    answered on demand (:class:`LazyQualifiedNames`).
+
+    The seeds go into the wrapper's resolved-metadata table, which libcst consults before
+    computing a provider (a seeded provider's dependencies, here ScopeProvider, are still resolved
+    for whoever declares it); should a libcst release rename that table, the wrapper simply
+    computes the providers itself."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     resolved = getattr(wrapper, "_metadata", None)
     if isinstance(resolved, dict) and not resolved:
-        resolved[ParentNodeProvider] = parent_map(module)
+        parents = parent_map(module)
+        resolved[ParentNodeProvider] = parents
+        resolved[QualifiedNameProvider] = LazyQualifiedNames(wrapper, parents)
     return wrapper
 
 

@@ -23,6 +23,20 @@ def test_parent_map_equals_libcst_parent_provider(path):
     assert all(fast[node] is parent for node, parent in expected.items())
 
 
+@pytest.mark.parametrize("path", FIXTURES[1::3], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_lazy_qualified_names_equal_libcst_provider(path):
+    from libcst.metadata import QualifiedNameProvider
+    from libcst.metadata.base_provider import LazyValue
+
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(QualifiedNameProvider)
+    lazy = metadata_wrapper(module).resolve(QualifiedNameProvider)
+    assert set(lazy) == set(expected)
+    for node, value in expected.items():
+        assert lazy[node] == (value() if isinstance(value, LazyValue) else value)
+    assert lazy.get(cst.Name("not_in_the_tree"), "absent") == "absent"
+
+
 def test_seeded_wrapper_serves_the_map_without_computing_the_provider(monkeypatch):
     module = cst.parse_module("class A:\n    def f(self, x=[1, 2]):\n        return (x)[0]\n")
     wrapper = metadata_wrapper(module)
