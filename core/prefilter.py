@@ -25,7 +25,7 @@ import ast
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, identifiers, statement_lists
 from memfix.source import line_ending_of
@@ -135,7 +135,11 @@ def enclosing_top_level(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterRes
 
 
 def spelling_regions(
-    index: AstIndex, anchors: Iterable[ast.AST], names: Iterable[str], whole: Iterable[ast.stmt] = ()
+    index: AstIndex,
+    anchors: Iterable[ast.AST],
+    names: Iterable[str],
+    whole: Iterable[ast.stmt] = (),
+    owner_evidence: Optional[Callable[[ast.stmt], bool]] = None,
 ) -> FilterResult:
     """Regions for a rule whose analysis of a candidate reads the definition that owns it and the
     code that spells its names (the module-wide, name-based analyses of the growth and cache rules).
@@ -147,8 +151,12 @@ def spelling_regions(
     decorators) spells one, whole; otherwise the methods and class-body statements that spell one;
     then, one step further, whatever spells the name of a top-level function kept so far (whether
     such a helper runs only at import time depends on who calls it). An anchor at module level
-    keeps its top-level statement (the slice keeps module-level statements anyway). ``whole``: statements
-    kept as they are (the function a closure's analysis stays in).
+    keeps its top-level statement (the slice keeps module-level statements anyway). ``whole``:
+    statements kept as they are (the function a closure's analysis stays in).
+
+    ``owner_evidence``: when given, a class holding an anchor is not kept whole but like any class
+    spelling the names, plus the methods for which it is true (those that can show the owner
+    lives long: a loop, background work). Its header and class-level statements stay either way.
     """
     anchors = list(anchors)
     whole_statements = list(whole)
@@ -160,6 +168,7 @@ def spelling_regions(
     starts = [begin for begin, _, _ in spans]
     keep: Dict[int, ast.stmt] = {id(stmt): stmt for stmt in whole_statements}
     whole_units: Set[int] = set()
+    owners: Dict[int, ast.ClassDef] = {}
     top_spans = sorted((*_span(stmt), stmt) for stmt in index.tree.body)  # type: ignore[misc]
     top_starts = [begin for begin, _, _ in top_spans]
     for anchor in anchors:
@@ -167,6 +176,11 @@ def spelling_regions(
         holder = unit if unit is not None else _container(top_spans, top_starts, anchor)  # type: ignore[arg-type]
         if holder is None:
             return True
+        if owner_evidence is not None and isinstance(unit, ast.ClassDef):
+            owners[id(unit)] = unit
+            if isinstance(anchor, ast.stmt):
+                keep[id(anchor)] = anchor
+            continue
         keep[id(holder)] = holder
         if unit is not None:
             whole_units.add(id(unit))
@@ -196,6 +210,9 @@ def spelling_regions(
             keep[id(unit)] = unit
 
     sweep(wanted)
+    for owner in owners.values():
+        if id(owner) not in whole_units:
+            _keep_methods(owner.body, owner_evidence, keep)  # type: ignore[arg-type]
     helpers = {
         unit.name
         for unit in units
@@ -204,6 +221,16 @@ def spelling_regions(
     if helpers:
         sweep(helpers)
     return Regions(tuple(keep.values()))
+
+
+def _keep_methods(body: List[ast.stmt], wanted: Callable[[ast.stmt], bool], keep: Dict[int, ast.stmt]) -> None:
+    for stmt in body:
+        if isinstance(stmt, _DEFS):
+            if wanted(stmt):
+                keep.setdefault(id(stmt), stmt)
+        else:
+            for inner in statement_lists(stmt):
+                _keep_methods(inner, wanted, keep)
 
 
 def split_lines(text: str) -> List[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, statement_lists
+from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
 _GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
@@ -208,11 +209,13 @@ def _regions(tree: Tree, definitions: List[Definition], extra: List[Definition] 
     # a closure's analysis stays in its function; the rest follows the names through the module
     spread = [d for d in everything if d.function is None or d.key[0] == "attr"]
     names = {d.key[1] for d in spread if d.key[1]} | {d.class_name for d in spread if d.class_name}
+    index = AstIndex.of(tree)
     return spelling_regions(
-        AstIndex.of(tree),
+        index,
         [d.statement for d in everything if d.function is None],
         names,
         whole=[d.function for d in everything if d.function is not None],
+        owner_evidence=lifetime_evidence(index),
     )
 
 

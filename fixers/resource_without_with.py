@@ -393,7 +393,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     )
     if not modules and not names:
         return False
-    calls: List[ast.Call] = []
+    calls: List[ast.Call] = []  # with-items too: `with sqlite3.connect(p) as c:` never closes c
     for node in index.nodes(ast.Call):
         func = node.func
         if isinstance(func, ast.Name) and func.id in names:

@@ -77,6 +77,7 @@ from memfix.astindex import AstIndex, statement_lists
 from memfix.fixer import BaseTransformer, Fixer, Invalid, Rule, Valid
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Stmt, StmtOp
 from memfix.fixers._dict_cache_plans import DictCachePlanner
+from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.model import Safety
 from memfix.prefilter import FilterResult, spelling_regions
 
@@ -365,7 +366,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 names.add(name)
                 if class_name:
                     names.add(class_name)
-    return spelling_regions(index, anchors, names, whole=whole)
+    return spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
 
 
 FIXER = Fixer(
