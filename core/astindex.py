@@ -14,16 +14,6 @@ N = TypeVar("N", bound=ast.AST)
 M = TypeVar("M")
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-#: ast class -> the fields that can hold nodes (computed once per class)
-_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
-
-
-def _child_fields(cls: type) -> Tuple[str, ...]:
-    fields = _CHILD_FIELDS.get(cls)
-    if fields is None:
-        fields = _CHILD_FIELDS[cls] = tuple(cls._fields)  # type: ignore[attr-defined]
-    return fields
 
 
 class AstIndex:
@@ -66,7 +56,7 @@ class AstIndex:
                 by_class[kind] = [node]
             else:
                 bucket.append(node)
-            for name in _child_fields(kind):
+            for name in kind._fields:  # type: ignore[attr-defined]
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     extend([item for item in value if isinstance(item, AST)])
