@@ -9,6 +9,7 @@ analyses outlive the detector that built them.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
 
 import libcst as cst
@@ -111,6 +112,10 @@ def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
     return parents
 
 
+class _Resolved(dict):  # type: ignore[type-arg]
+    """The wrapper's resolved-metadata table, as a dict that can be weakly referenced."""
+
+
 class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
     """``QualifiedNameProvider``'s mapping, computed per node when asked.
 
@@ -118,26 +123,37 @@ class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
     ``scope.get_qualified_names_for(node)``: nearly three times the cost of parsing, for the few
     calls and decorators the rules ask about. This mapping makes the same call on demand, with the
     same answers: the names from the node's scope, an empty set for a node of the tree without
-    one, and no entry for a node outside the tree."""
+    one, and no entry for a node outside the tree.
 
-    def __init__(self, wrapper: MetadataWrapper, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
-        self._wrapper = wrapper
+    It reaches the scopes through a weak reference to the table that holds it: a strong one would
+    be a cycle, and a cycle keeps a file's whole tree alive until the garbage collector's next
+    full pass (the workers' memory grew fourfold)."""
+
+    def __init__(self, resolved: _Resolved, module: cst.Module, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
+        self._resolved = weakref.ref(resolved)
+        self._module = module
         self._parents = parents
 
     def _in_tree(self, node: object) -> bool:
-        return node in self._parents or node is self._wrapper.module
+        return node in self._parents or node is self._module
 
     def __getitem__(self, node: cst.CSTNode) -> object:
         if not self._in_tree(node):
             raise KeyError(node)
-        scope = self._wrapper.resolve(ScopeProvider).get(node)
+        resolved = self._resolved()
+        scopes = resolved.get(ScopeProvider) if resolved is not None else None
+        if scopes is None:  # read without its dependency resolved (wrapper.resolve(QNP) alone)
+            scopes = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(ScopeProvider)
+            if resolved is not None:
+                resolved[ScopeProvider] = scopes
+        scope = scopes.get(node)
         return scope.get_qualified_names_for(node) if scope else set()
 
     def __contains__(self, node: object) -> bool:
         return self._in_tree(node)
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
-        yield self._wrapper.module
+        yield self._module
         yield from self._parents
 
     def __len__(self) -> int:
@@ -154,11 +170,12 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
     for whoever declares it); should a libcst release rename that table, the wrapper simply
     computes the providers itself."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    resolved = getattr(wrapper, "_metadata", None)
-    if isinstance(resolved, dict) and not resolved:
+    if isinstance(getattr(wrapper, "_metadata", None), dict) and not wrapper._metadata:
+        resolved = _Resolved()
         parents = parent_map(module)
         resolved[ParentNodeProvider] = parents
-        resolved[QualifiedNameProvider] = LazyQualifiedNames(wrapper, parents)
+        resolved[QualifiedNameProvider] = LazyQualifiedNames(resolved, module, parents)
+        wrapper._metadata = resolved
     return wrapper
 
 

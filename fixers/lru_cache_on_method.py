@@ -68,6 +68,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
 from memfix.astindex import AstIndex
+from memfix.prefilter import FilterResult, spelling_regions
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
     Bound,
@@ -368,16 +369,31 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
     )
 
 
-def _ast_filter(tree: Union[ast.Module, AstIndex]) -> bool:
-    """A functools cache decorator (any alias) on a function defined directly in a class body."""
+def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
+    """A functools cache decorator (any alias) on a function defined directly in a class body.
+    The analysis reads the owner class, its subclasses in the file (by base-class name, at any
+    depth), every function or attribute spelled like the method, and the module's names."""
     index = AstIndex.of(tree)
     names = ast_cache_names(index)
-    for node in index.nodes(ast.ClassDef):
+    classes = index.nodes(ast.ClassDef)
+    methods: List[ast.stmt] = []
+    family: Set[str] = set()
+    for node in classes:
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if any(ast_is_cache_decorator(d, names) for d in item.decorator_list):
-                    return True
-    return False
+                    methods.append(item)
+                    family |= {node.name, item.name}
+    if not methods:
+        return False
+    changed = True
+    while changed:  # subclasses of subclasses
+        changed = False
+        for node in classes:
+            if node.name not in family and any(not family.isdisjoint(index.spelled(base)) for base in node.bases):
+                family.add(node.name)
+                changed = True
+    return spelling_regions(index, methods, family)
 
 
 FIXER = Fixer(
