@@ -30,7 +30,6 @@ from typing import (
 )
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider, ProviderT
@@ -118,8 +117,12 @@ def _compose_message(message: str, plan: Optional[FixPlan], no_fix_reason: str) 
     return f"{message} ({label}: {plan.reason})" if plan.reason else f"{message} ({label})"
 
 
-class BaseDetector(m.MatcherDecoratableVisitor):
-    """Visits one module, never mutates it, and calls :meth:`report` for each hit."""
+class BaseDetector(cst.CSTVisitor):
+    """Visits one module, never mutates it, and calls :meth:`report` for each hit.
+
+    A plain ``CSTVisitor``: matcher decorators (``@m.visit``) are not used by any rule, and
+    ``MatcherDecoratableVisitor`` inspects every method of the class on each construction, which
+    the engine does for every rule and file (``m.matches`` works the same either way)."""
 
     METADATA_DEPENDENCIES: ClassVar[Tuple[ProviderT, ...]] = (PositionProvider, ParentNodeProvider)
 
@@ -188,7 +191,7 @@ class BaseDetector(m.MatcherDecoratableVisitor):
         self.reports.append(Report(node=node, finding=finding, plan=plan))
 
 
-class BaseTransformer(m.MatcherDecoratableTransformer, Generic[PlanT]):
+class BaseTransformer(cst.CSTTransformer, Generic[PlanT]):
     """Carries out plans. Every ``leave_*`` starts with a plan lookup and returns ``updated_node``
     untouched when there is none."""
 
