@@ -131,6 +131,7 @@ class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
 
     def __init__(self, resolved: _Resolved, module: cst.Module, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
         self._resolved = weakref.ref(resolved)
+        self._own_scopes: Optional[Mapping[cst.CSTNode, object]] = None  # when read after the wrapper is gone
         self._module = module
         self._parents = parents
 
@@ -141,9 +142,9 @@ class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
         if not self._in_tree(node):
             raise KeyError(node)
         resolved = self._resolved()
-        scopes = resolved.get(ScopeProvider) if resolved is not None else None
+        scopes = resolved.get(ScopeProvider) if resolved is not None else self._own_scopes
         if scopes is None:  # read without its dependency resolved (wrapper.resolve(QNP) alone)
-            scopes = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(ScopeProvider)
+            scopes = self._own_scopes = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(ScopeProvider)
             if resolved is not None:
                 resolved[ScopeProvider] = scopes
         scope = scopes.get(node)
