@@ -8,12 +8,24 @@ Everything here is computed on first use and kept for the life of the index (one
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type, TypeVar, Union
 
 N = TypeVar("N", bound=ast.AST)
 M = TypeVar("M")
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A simple statement and what is around it, as the filters that follow definitions need it."""
+
+    stmt: ast.stmt
+    class_name: Optional[str]  # the innermost class around it
+    frame: Optional[ast.stmt]  # the innermost function or class around it (None: module level)
+    outer: Optional[ast.stmt]  # the outermost function around it
+    method: bool  # the frame is a function written directly in a class body
 
 
 class AstIndex:
@@ -79,11 +91,16 @@ class AstIndex:
             self._memo[key] = compute(self)
         return self._memo[key]  # type: ignore[return-value]
 
+    def simple_statements(self) -> List[Placed]:
+        """Every statement that is neither a definition nor a block, with its place, in source
+        order (computed once per file)."""
+        return self.memo("simple-statements", _placed)
+
     def units(self) -> List[ast.stmt]:
         """The definitions no other definition holds: top-level functions and classes, also those
         under a module-level ``if``/``try``/``with``, in source order."""
         if self._units is None:
-            self._units = _outermost(self.tree.body)
+            self._units = outermost(self.tree.body)
         return self._units
 
 
@@ -136,12 +153,34 @@ def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
     return list(seen)
 
 
-def _outermost(body: List[ast.stmt]) -> List[ast.stmt]:
+def _placed(index: "AstIndex") -> List[Placed]:
+    found: List[Placed] = []
+    # statement, class name, frame, outermost function, frame is a method
+    Entry = Tuple[ast.stmt, Optional[str], Optional[ast.stmt], Optional[ast.stmt], bool]
+    stack: List[Entry] = [(stmt, None, None, None, False) for stmt in reversed(index.tree.body)]
+    while stack:
+        stmt, class_name, frame, outer, method = stack.pop()
+        if isinstance(stmt, ast.ClassDef):
+            stack.extend((inner, stmt.name, stmt, outer, False) for inner in reversed(stmt.body))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            in_class = isinstance(frame, ast.ClassDef)
+            stack.extend((inner, class_name, stmt, outer or stmt, in_class) for inner in reversed(stmt.body))
+        elif statement_lists(stmt):
+            for block in reversed(statement_lists(stmt)):
+                stack.extend((inner, class_name, frame, outer, method) for inner in reversed(block))
+        else:
+            found.append(Placed(stmt, class_name, frame, outer, method))
+    return found
+
+
+def outermost(body: List[ast.stmt], kinds: tuple = _DEFS) -> List[ast.stmt]:
+    """Statements of ``kinds`` not nested in another of ``kinds``, in source order; walks
+    statements only (a few per cent of the nodes), since a definition is always a statement."""
     found: List[ast.stmt] = []
     stack = list(reversed(body))
     while stack:
         stmt = stack.pop()
-        if isinstance(stmt, _DEFS):
+        if isinstance(stmt, kinds):
             found.append(stmt)
             continue
         for inner in reversed(statement_lists(stmt)):
@@ -163,4 +202,4 @@ def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return lists
 
 
-__all__ = ["AstIndex", "identifiers", "statement_lists"]
+__all__ = ["AstIndex", "Placed", "identifiers", "outermost", "statement_lists"]

@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, identifiers, statement_lists
+from memfix.astindex import AstIndex, identifiers, outermost, statement_lists
 from memfix.source import line_ending_of
 from memfix.splice import SpliceError, _edits, _fit_line_endings
 
@@ -64,21 +64,6 @@ def _span(node: ast.AST) -> Tuple[Position, Position]:
             line, col = decorator.lineno, decorator.col_offset - 1  # the "@"
     end = (node.end_lineno or node.lineno, node.end_col_offset or 0)  # type: ignore[attr-defined]
     return (line, col), end
-
-
-def _outermost(body: List[ast.stmt], kinds: tuple) -> List[ast.stmt]:
-    """Statements of ``kinds`` not nested in another of ``kinds``; walks statements only (a few
-    per cent of the nodes), since a definition is always a statement."""
-    found: List[ast.stmt] = []
-    stack = list(reversed(body))
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, kinds):
-            found.append(stmt)
-            continue
-        for inner in reversed(statement_lists(stmt)):
-            stack.extend(reversed(inner))
-    return found
 
 
 def _container(spans: List[Tuple[Position, Position, ast.stmt]], starts: List[Position], node: ast.AST) -> Optional[ast.stmt]:
@@ -118,7 +103,7 @@ def enclosing_functions(tree: ast.Module, nodes: Iterable[ast.AST]) -> FilterRes
     body) or in a function that declares ``global`` makes the whole file the region: its names
     are then visible, and may be used, anywhere.
     """
-    result = _regions(tree, nodes, _outermost(tree.body, _FUNCS))
+    result = _regions(tree, nodes, outermost(tree.body, _FUNCS))
     if isinstance(result, Regions):
         for function in result.nodes:
             if any(isinstance(n, ast.Global) for n in ast.walk(function)):

@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, statement_lists
+from memfix.astindex import AstIndex
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
@@ -124,28 +124,13 @@ def _shapes(index: AstIndex) -> GrowthShapes:
             nested_names[id(function)] = names
         return name in names
 
-    # statement, the class around it, its frame (None: module level), and the receiver when the
-    # frame is a class's __init__/__post_init__ (the only place instance containers are defined)
-    # ... and the outermost function around it, and whether that is the frame's own __init__ of
-    # a class defined outside any function
-    Entry = Tuple[ast.stmt, Optional[str], Optional[ast.AST], Optional[str], Optional[ast.stmt]]
-    stack: List[Entry] = [(stmt, None, None, None, None) for stmt in reversed(index.tree.body)]
-    while stack:
-        stmt, class_name, frame, receiver, outer = stack.pop()
-        if isinstance(stmt, ast.ClassDef):
-            stack.extend((inner, stmt.name, stmt, None, outer) for inner in reversed(stmt.body))
-            continue
-        if isinstance(stmt, _FUNCS):
-            params = [*stmt.args.posonlyargs, *stmt.args.args]
-            init = isinstance(frame, ast.ClassDef) and stmt.name in ("__init__", "__post_init__") and params
-            own = params[0].arg if init else None
-            stack.extend((inner, class_name, stmt, own, outer or stmt) for inner in reversed(stmt.body))
-            continue
-        blocks = statement_lists(stmt)
-        if blocks:
-            for block in reversed(blocks):
-                stack.extend((inner, class_name, frame, receiver, outer) for inner in reversed(block))
-            continue
+    for placed in index.simple_statements():
+        stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
+        # instance containers are defined only in a class's __init__/__post_init__, on its receiver
+        receiver = None
+        if placed.method and frame.name in ("__init__", "__post_init__"):  # type: ignore[union-attr]
+            params = [*frame.args.posonlyargs, *frame.args.args]  # type: ignore[union-attr]
+            receiver = params[0].arg if params else None
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value

@@ -69,11 +69,11 @@ HTTP status codes) cannot be told from the code, and a counter is not a cache.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Union
 
 import libcst as cst
 
-from memfix.astindex import AstIndex, statement_lists
+from memfix.astindex import AstIndex
 from memfix.fixer import BaseTransformer, Fixer, Invalid, Rule, Valid
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Stmt, StmtOp
 from memfix.fixers._dict_cache_plans import DictCachePlanner
@@ -324,25 +324,10 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
         return nested[id(function)]
 
     whole: List[ast.stmt] = []
-    # statement, the class around it, its frame (None: module level), the outermost
-    # function around it, and whether the frame is an __init__ (the only place the analysis takes
-    # ``self.x = {}`` from)
-    Entry = Tuple[ast.stmt, Optional[str], Optional[ast.AST], Optional[ast.stmt], bool]
-    stack: List[Entry] = [(s, None, None, None, False) for s in reversed(index.tree.body)]
-    while stack:
-        stmt, class_name, frame, outer, init = stack.pop()
-        if isinstance(stmt, ast.ClassDef):
-            stack.extend((inner, stmt.name, stmt, outer, False) for inner in reversed(stmt.body))
-            continue
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            in_init = stmt.name == "__init__"
-            stack.extend((inner, class_name, stmt, outer or stmt, in_init) for inner in reversed(stmt.body))
-            continue
-        blocks = statement_lists(stmt)
-        if blocks:
-            for block in reversed(blocks):
-                stack.extend((inner, class_name, frame, outer, init) for inner in reversed(block))
-            continue
+    for placed in index.simple_statements():
+        stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
+        # the analysis takes ``self.x = {}`` from an __init__ only
+        init = isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)) and frame.name == "__init__"
         if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or not _is_empty_dict_ast(stmt.value):
             continue
         for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
