@@ -13,8 +13,17 @@ import weakref
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import (
+    ExpressionContextProvider,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
 from libcst.metadata.base_provider import LazyValue
+
+from memfix.metadata import Positions, batched_hooks_are_module_only, expression_contexts, scopes
 
 #: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
 Metadata = Mapping[object, Mapping[cst.CSTNode, object]]
@@ -163,8 +172,9 @@ class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
 
 def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
     """A ``MetadataWrapper`` (no copy: the module comes straight from the parser) with
-    ``ParentNodeProvider`` already resolved by :func:`parent_map` and ``QualifiedNameProvider``
-    answered on demand (:class:`LazyQualifiedNames`).
+    ``ParentNodeProvider`` already resolved by :func:`parent_map`, ``QualifiedNameProvider``
+    answered on demand (:class:`LazyQualifiedNames`), and positions, expression contexts and
+    scopes computed on first use without libcst's extra walks (memfix.metadata).
 
     The seeds go into the wrapper's resolved-metadata table, which libcst consults before
     computing a provider (a seeded provider's dependencies, here ScopeProvider, are still resolved
@@ -175,6 +185,11 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
         resolved = _Resolved()
         parents = parent_map(module)
         resolved[ParentNodeProvider] = parents
+        resolved[PositionProvider] = Positions(module)
+        if batched_hooks_are_module_only():
+            contexts = expression_contexts(module)
+            resolved[ExpressionContextProvider] = contexts
+            resolved[ScopeProvider] = scopes(module, contexts)
         resolved[QualifiedNameProvider] = LazyQualifiedNames(resolved, module, parents)
         wrapper._metadata = resolved
     return wrapper

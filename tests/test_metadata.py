@@ -1,0 +1,141 @@
+"""memfix.metadata must answer exactly what libcst's providers answer: every rule reads positions,
+expression contexts and scopes through the seeded wrapper, so a difference here is a wrong line
+in a message or a wrong safety verdict."""
+
+from __future__ import annotations
+
+import sysconfig
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import ExpressionContextProvider, MetadataWrapper, PositionProvider, ScopeProvider
+
+from memfix.metadata import Positions, batched_hooks_are_module_only, expression_contexts, scopes
+from memfix.nodes import metadata_wrapper
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+#: CRLF and CR-only newlines, continuation lines, f-strings, decorators, comprehensions, walrus
+TRICKY = {
+    "crlf": "class A:\r\n    def f(self):\r\n        return [x\r\n                for x in y]\r\n",
+    "cr": "x = 1\ry = (x +\r     2)\r",
+    "continuation": "total = a + \\\n    b\nif (n := len(total)) > 3:\n    pass\n",
+    "fstring": "name = f'{a!r:>{width}}' + f\"{b}\"\n",
+    "decorated": "@dec(1)\n@other\nclass C(Base, metaclass=M):\n    x: int = 0\n    def g(self, *a, k=1, **kw): ...\n",
+    "comprehension": "r = {k: [v for v in vs if v] for k, vs in d.items() if (t := k)}\nprint(t)\n",
+    "empty": "",
+    "only comment": "# nothing\n",
+}
+
+
+def _text_list():
+    for path in FIXTURES[::2]:
+        yield pytest.param(path.read_text(encoding="utf-8"), id=f"{path.parent.name}/{path.name}")
+    for name in ("webbrowser.py", "tokenize.py", "dataclasses.py"):
+        path = STDLIB / name
+        if path.exists():
+            yield pytest.param(path.read_text(encoding="utf-8"), id=f"stdlib/{name}")
+    for name, text in TRICKY.items():
+        yield pytest.param(text, id=name)
+
+
+TEXTS = list(_text_list())
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_positions_equal_libcst_position_provider(text):
+    module = cst.parse_module(text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    fast = Positions(module)
+    assert set(fast) == set(expected)
+    assert all(fast[node] == expected[node] for node in expected)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_contexts_and_scopes_equal_libcst_providers(text):
+    assert batched_hooks_are_module_only()
+    module = cst.parse_module(text)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    expected_contexts = wrapper.resolve(ExpressionContextProvider)
+    expected_scopes = wrapper.resolve(ScopeProvider)
+    contexts = expression_contexts(module)
+    assert dict(contexts) == dict(expected_contexts)
+    fast_scopes = scopes(module, contexts)
+    assert set(fast_scopes) == set(expected_scopes)
+    pairs = {}  # libcst's scope object -> ours, which must correspond one to one
+    for node, scope in expected_scopes.items():
+        ours = fast_scopes[node]
+        assert type(ours) is type(scope)
+        assert pairs.setdefault(scope, ours) is ours
+    for scope, ours in pairs.items():
+        assert getattr(ours, "node", None) is getattr(scope, "node", None)
+        assert {(a.name, a.node) for a in ours.assignments} == {(a.name, a.node) for a in scope.assignments}
+        assert _accesses(ours) == _accesses(scope)
+
+
+def _accesses(scope):
+    """Each access with what it resolves to (a builtin has a name, not a node)."""
+    return {
+        (a.node, a.is_annotation, frozenset(getattr(r, "node", r.name) for r in a.referents)) for a in scope.accesses
+    }
+
+
+def test_seeded_wrapper_computes_nothing_until_asked(monkeypatch):
+    module = cst.parse_module("def f(x):\n    return x\n")
+    wrapper = metadata_wrapper(module)
+
+    def fail(*args, **kwargs):  # pragma: no cover - reached only if a seed was ignored
+        raise AssertionError("a seeded provider was computed by libcst")
+
+    for provider in (ExpressionContextProvider, ScopeProvider):
+        monkeypatch.setattr(provider, "visit_Module", fail)
+    monkeypatch.setattr(PositionProvider, "_gen_impl", fail)
+    positions = wrapper.resolve(PositionProvider)  # the seeds, not libcst's providers
+    function = module.body[0]
+    assert (positions[function].start.line, positions[function].end.line) == (1, 2)
+
+
+def test_a_scope_read_computes_contexts_and_scopes_once():
+    module = cst.parse_module("import os\ndef f():\n    return os.sep\n")
+    wrapper = metadata_wrapper(module)
+    scope_map = wrapper.resolve(ScopeProvider)
+    name = module.body[1].body.body[0].body[0].value.value  # os in os.sep
+    scope = scope_map[name]
+    assert {a.name for a in scope.parent.assignments} == {"os", "f"}
+    assert wrapper.resolve(ScopeProvider) is scope_map
+
+
+class _Recorder(cst.CSTVisitor):
+    def __init__(self):
+        super().__init__()
+        self.events = []
+
+    def on_visit(self, node):
+        self.events.append(("visit", node))
+        return super().on_visit(node)
+
+    def on_leave(self, original_node):
+        self.events.append(("leave", original_node))
+
+    def on_visit_attribute(self, node, attribute):
+        self.events.append(("field", node, attribute))
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_walk_visits_in_libcst_order(text):
+    from memfix.metadata import _Walk
+
+    class Fast(_Walk, _Recorder):
+        def visit_FunctionDef_params(self, node):  # an own field hook is called, like libcst does
+            pass
+
+    class Slow(_Recorder):
+        def visit_FunctionDef_params(self, node):
+            pass
+
+    module = cst.parse_module(text)
+    slow, fast = Slow(), Fast()
+    module.visit(slow)
+    module.visit(fast)
+    own_hook = [e for e in slow.events if e[0] != "field" or e[2] == "params" and isinstance(e[1], cst.FunctionDef)]
+    assert fast.events == own_hook
