@@ -27,13 +27,21 @@ MAX_BRACKET_DEPTH = 100
 def ast_depth_exceeds(tree: ast.AST, limit: int = MAX_AST_DEPTH) -> Optional[int]:
     """The depth found beyond ``limit``, or None; iterative, so deep trees cannot overflow it."""
     stack = [(tree, 1)]
-    iter_children = ast.iter_child_nodes
-    while stack:
-        node, depth = stack.pop()
+    pop, push = stack.pop, stack.append
+    AST = ast.AST
+    while stack:  # ast.iter_child_nodes' generators cost more than the walk itself
+        node, depth = pop()
         if depth > limit:
             return depth
         depth += 1
-        stack.extend((child, depth) for child in iter_children(node))
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push((item, depth))
+            elif isinstance(value, AST):
+                push((value, depth))
     return None
 
 

@@ -21,7 +21,6 @@ resolved table, so the table holds no reference cycle (see ``memfix.nodes.LazyQu
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import libcst as cst
@@ -30,6 +29,8 @@ from libcst._position import CodePosition, CodeRange
 from libcst.metadata import ExpressionContextProvider, ScopeProvider
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
 from libcst.metadata.scope_provider import ScopeVisitor
+
+from memfix.cstorder import is_node, visit_order
 
 Span = Tuple[int, int, int, int]  # start line, start column, end line, end column
 
@@ -65,73 +66,6 @@ class _Lazy(Mapping[cst.CSTNode, object]):
 
 # -- one walk in libcst's visiting order, without rebuilding the tree -----------------------------
 
-#: node class -> its child fields in libcst's visiting order, when one order fits every instance
-_VISIT_ORDER: Dict[type, Tuple[str, ...]] = {}
-#: (node class, which fields hold nodes) -> the order, for classes whose visit skips absent fields
-_ORDER_BY_SHAPE: Dict[Tuple[type, Tuple[bool, ...]], Tuple[str, ...]] = {}
-_CONDITIONAL: Dict[type, Tuple[str, ...]] = {}  # such a class -> its dataclass fields
-
-
-class _FieldRecorder(cst.CSTVisitor):
-    """Records the fields ``_visit_and_replace_children`` visits, without descending."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: List[str] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return False
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        pass
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        self.fields.append(attribute)
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        pass
-
-
-def _recorded(node: cst.CSTNode) -> Tuple[str, ...]:
-    recorder = _FieldRecorder()
-    node._visit_and_replace_children(recorder)
-    return tuple(dict.fromkeys(recorder.fields))
-
-
-_MAYBE_NODES = (cst.CSTNode, cst.MaybeSentinel, tuple, list)
-
-
-def _holds_nodes(value: object) -> bool:
-    return isinstance(value, cst.CSTNode) or (isinstance(value, (tuple, list)) and len(value) > 0)
-
-
-def visit_order(node: cst.CSTNode) -> Tuple[str, ...]:
-    """The child fields of ``node`` in libcst's visiting order, read from libcst itself: every
-    field ``_visit_and_replace_children`` visits is announced through ``on_visit_attribute``.
-
-    Most classes announce every field that can hold a node, present or not, so one recording per
-    class serves all its instances. A class that skips some absent field (a
-    ``FormattedStringExpression`` without ``format_spec``) is recorded once per shape instead:
-    which of its fields hold nodes."""
-    kind = type(node)
-    order = _VISIT_ORDER.get(kind)
-    if order is not None:
-        return order
-    fields = _CONDITIONAL.get(kind)
-    if fields is None:
-        order = _recorded(node)
-        names = tuple(f.name for f in dataclasses.fields(node))
-        maybe = {n for n in names if isinstance(getattr(node, n), _MAYBE_NODES) or getattr(node, n) is None}
-        if maybe <= set(order):
-            _VISIT_ORDER[kind] = order
-            return order
-        fields = _CONDITIONAL[kind] = names
-    shape = (kind, tuple(_holds_nodes(getattr(node, n)) for n in fields))
-    order = _ORDER_BY_SHAPE.get(shape)
-    if order is None:
-        order = _ORDER_BY_SHAPE[shape] = _recorded(node)
-    return order
-
 
 class _Walk(cst.CSTVisitor):
     """Mixin for a libcst visitor that walks a node's children itself, in libcst's order, calling
@@ -164,13 +98,13 @@ class _Walk(cst.CSTVisitor):
             if name in hooked:
                 self.on_visit_attribute(node, name)
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                self.on_visit(value)
-                self.on_leave(value)
-            elif isinstance(value, (tuple, list)):
+            if type(value) is tuple or type(value) is list:
                 for item in value:
                     self.on_visit(item)
                     self.on_leave(item)
+            elif is_node(value):
+                self.on_visit(value)
+                self.on_leave(value)
             if name in hooked:
                 self.on_leave_attribute(node, name)
         return False

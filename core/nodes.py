@@ -8,7 +8,6 @@ analyses outlive the detector that built them.
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
 
@@ -23,6 +22,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.base_provider import LazyValue
 
+from memfix.cstorder import child_nodes
 from memfix.metadata import Positions, batched_hooks_are_module_only, expression_contexts, scopes
 
 #: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
@@ -76,26 +76,6 @@ def in_source_order(metadata: Metadata, items: Iterable[ScopeItem]) -> List[Scop
     return sorted(items, key=where)
 
 
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
-
-
-def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """A node's children read straight from its dataclass fields: libcst's ``children`` property
-    re-runs a visitor per call and made whole-module walks the detectors' main cost."""
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(node))
-        _FIELDS[type(node)] = names
-    found: List[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            found.append(value)
-        elif isinstance(value, (list, tuple)):
-            found.extend(v for v in value if isinstance(v, cst.CSTNode))
-    return found
-
-
 def walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Every node under ``root`` (itself included), parents before children."""
     stack = [root]
@@ -106,7 +86,8 @@ def walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
 
 
 def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
-    """Every node's parent, as ``ParentNodeProvider`` computes it, from one walk of the fields.
+    """Every node's parent, as ``ParentNodeProvider`` computes it, from one walk of the fields
+    (memfix.cstorder).
 
     libcst's provider asks every node for ``children``, which re-runs a visitor per node: on the
     standard library that was twice the cost of parsing. tests/test_nodes.py checks that the two
@@ -199,8 +180,8 @@ def dispatch(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """``root.visit(visitor)`` for a read-only visitor, without libcst's per-node machinery.
 
     Calls ``visit_<Node>`` before a node's children (a ``False`` result skips them) and
-    ``leave_<Node>(original_node)`` after, like libcst; children come in field order, which can
-    differ from source order among siblings (the engine sorts reports by position). A visitor
+    ``leave_<Node>(original_node)`` after, like libcst, and in libcst's order
+    (memfix.cstorder). A visitor
     with matcher-decorated methods (``@m.visit``) needs libcst's dispatch and gets it. A detector
     pass through libcst's visitor cost about as much as parsing the file again."""
     if getattr(visitor, "_extra_visit_funcs", None) or getattr(visitor, "_extra_leave_funcs", None):
