@@ -28,6 +28,7 @@ from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata import ExpressionContextProvider, ScopeProvider
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
+from libcst.metadata import scope_provider
 from libcst.metadata.scope_provider import ScopeVisitor
 
 from memfix.cstorder import is_node, visit_order
@@ -77,10 +78,23 @@ class _Walk(cst.CSTVisitor):
     libcst, when it is the caller (a visitor's own ``node.body.visit(self)``), never descends."""
 
     _field_hooks: Dict[type, frozenset]
+    _node_hooks: Dict[type, Tuple[Optional[Callable[[cst.CSTNode], object]], Optional[Callable[[cst.CSTNode], object]]]]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self._field_hooks = {}
+        self._node_hooks = {}
+
+    def _hooks(self, kind: type) -> Tuple[Optional[Callable[[cst.CSTNode], object]], Optional[Callable[[cst.CSTNode], object]]]:
+        """``visit_X`` and ``leave_X`` for a node class, None for libcst's no-op stubs."""
+        pair = self._node_hooks.get(kind)
+        if pair is None:
+            found = [getattr(self, f"{prefix}_{kind.__name__}", None) for prefix in ("visit", "leave")]
+            pair = self._node_hooks[kind] = tuple(  # type: ignore[assignment]
+                None if hook is None or getattr(hook, "__module__", "") == "libcst._typed_visitor" else hook
+                for hook in found
+            )
+        return pair  # type: ignore[return-value]
 
     def _hooked_fields(self, kind: type, order: Tuple[str, ...]) -> frozenset:
         hooked = self._field_hooks.get(kind)
@@ -90,7 +104,9 @@ class _Walk(cst.CSTVisitor):
         return hooked
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if not super().on_visit(node):
+        """``CSTVisitor.on_visit``, then the children."""
+        visit = self._hooks(type(node))[0]
+        if visit is not None and visit(node) is False:
             return False
         order = visit_order(node)
         hooked = self._hooked_fields(type(node), order)
@@ -108,6 +124,12 @@ class _Walk(cst.CSTVisitor):
             if name in hooked:
                 self.on_leave_attribute(node, name)
         return False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        """``CSTVisitor.on_leave``."""
+        leave = self._hooks(type(original_node))[1]
+        if leave is not None:
+            leave(original_node)
 
 
 _OWN_HOOKS: Dict[type, frozenset] = {}
@@ -135,7 +157,25 @@ class _ContextWalk(_Walk, ExpressionContextVisitor):
 
 
 class _ScopeWalk(_Walk, ScopeVisitor):
-    pass
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        """``ScopeVisitor.on_leave``, with a type-keyed test instead of ``isinstance`` against its
+        tuple of eighteen node classes (ABCs, each check slow): a tenth of a whole run."""
+        self.provider.set_metadata(original_node, self.scope)
+        if _assignment_like(type(original_node)):
+            self.scope._assignment_count += 1
+        _Walk.on_leave(self, original_node)
+
+
+#: what ``ScopeVisitor.on_leave`` refers to in the libcst releases _ScopeWalk.on_leave restates
+_SCOPE_ON_LEAVE_NAMES = ("provider", "set_metadata", "scope", "isinstance", "_ASSIGNMENT_LIKE_NODES", "_assignment_count", "super", "on_leave")
+_ASSIGNMENT_LIKE: Dict[type, bool] = {}
+
+
+def _assignment_like(kind: type) -> bool:
+    known = _ASSIGNMENT_LIKE.get(kind)
+    if known is None:
+        known = _ASSIGNMENT_LIKE[kind] = issubclass(kind, scope_provider._ASSIGNMENT_LIKE_NODES)
+    return known
 
 
 def _contexts_of(module: cst.Module) -> Mapping[cst.CSTNode, object]:
@@ -165,11 +205,19 @@ def scopes(module: cst.Module, contexts: Mapping[cst.CSTNode, object]) -> Mappin
 
 
 def batched_hooks_are_module_only() -> bool:
-    """Whether this libcst's context and scope providers still do all their work in
-    ``visit_Module``; if a release adds another hook, the engine lets libcst run them."""
-    return all(
-        [name for name in vars(provider) if name.startswith(("visit_", "leave_"))] == ["visit_Module"]
-        for provider in (ExpressionContextProvider, ScopeProvider)
+    """Whether this libcst still works the way memfix's shortcuts assume: its context and scope
+    providers do all their work in ``visit_Module``, their visitors keep libcst's ``on_visit``, and
+    ``ScopeVisitor.on_leave`` is the one _ScopeWalk restates. If a release changes any of it, the
+    engine lets libcst compute these providers itself."""
+    return (
+        all(
+            [name for name in vars(provider) if name.startswith(("visit_", "leave_"))] == ["visit_Module"]
+            for provider in (ExpressionContextProvider, ScopeProvider)
+        )
+        and all("on_visit" not in vars(v) for v in (ScopeVisitor, ExpressionContextVisitor))
+        and "on_leave" not in vars(ExpressionContextVisitor)
+        and ScopeVisitor.on_leave.__code__.co_names == _SCOPE_ON_LEAVE_NAMES
+        and isinstance(getattr(scope_provider, "_ASSIGNMENT_LIKE_NODES", None), tuple)
     )
 
 

@@ -118,37 +118,38 @@ def test_a_scope_read_computes_contexts_and_scopes_once():
     assert wrapper.resolve(ScopeProvider) is scope_map
 
 
-class _Recorder(cst.CSTVisitor):
-    def __init__(self):
-        super().__init__()
-        self.events = []
+def _recording_hooks():
+    """``visit_X``/``leave_X`` for every libcst node class, each recording the event (a walk calls
+    the hooks; it does not go through ``on_visit``)."""
+    hooks = {}
+    for name, kind in vars(cst).items():
+        if isinstance(kind, type) and issubclass(kind, cst.CSTNode):
+            hooks[f"visit_{name}"] = lambda self, node: self.events.append(("visit", node))
+            hooks[f"leave_{name}"] = lambda self, node: self.events.append(("leave", node))
+    return hooks
 
-    def on_visit(self, node):
-        self.events.append(("visit", node))
-        return super().on_visit(node)
 
-    def on_leave(self, original_node):
-        self.events.append(("leave", original_node))
-
-    def on_visit_attribute(self, node, attribute):
-        self.events.append(("field", node, attribute))
+_Recorder = type("_Recorder", (cst.CSTVisitor,), _recording_hooks())
 
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_walk_visits_in_libcst_order(text):
     from memfix.metadata import _Walk
 
-    class Fast(_Walk, _Recorder):
-        def visit_FunctionDef_params(self, node):  # an own field hook is called, like libcst does
-            pass
-
     class Slow(_Recorder):
-        def visit_FunctionDef_params(self, node):
-            pass
+        def __init__(self):
+            super().__init__()
+            self.events = []
+
+        def visit_FunctionDef_params(self, node):  # an own field hook is called, like libcst does
+            self.events.append(("field", node))
+
+    class Fast(_Walk, Slow):
+        pass
 
     module = cst.parse_module(text)
     slow, fast = Slow(), Fast()
     module.visit(slow)
     module.visit(fast)
-    own_hook = [e for e in slow.events if e[0] != "field" or e[2] == "params" and isinstance(e[1], cst.FunctionDef)]
-    assert fast.events == own_hook
+    assert len(slow.events) >= 2  # the module, at least
+    assert fast.events == slow.events
