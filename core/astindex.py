@@ -35,6 +35,7 @@ class AstIndex:
         self.tree = tree
         self._by_class: Optional[Dict[type, List[ast.AST]]] = None
         self._spelled: Dict[int, FrozenSet[str]] = {}
+        self._own: Dict[int, FrozenSet[str]] = {}  # statement -> what it spells outside its blocks
         self._units: Optional[List[ast.stmt]] = None
         self._memo: Dict[str, object] = {}
 
@@ -77,12 +78,42 @@ class AstIndex:
         return by_class
 
     def spelled(self, node: ast.AST) -> FrozenSet[str]:
-        """The identifiers ``node`` spells (names, attributes, parameters, ``global`` names...)."""
+        """The identifiers ``node`` spells (names, attributes, parameters, ``global`` names...).
+
+        A statement's set is built from its own parts and its inner statements' sets, so asking
+        about a class and then each of its methods walks every node once, not once per level."""
         key = id(node)
         names = self._spelled.get(key)
         if names is None:
-            names = self._spelled[key] = frozenset(identifiers(node))
+            if isinstance(node, ast.stmt):
+                names = self._statement_spelled(node)
+            else:
+                names = self._spelled[key] = frozenset(identifiers(node))
         return names
+
+    def own_spelled(self, stmt: ast.stmt) -> FrozenSet[str]:
+        """The identifiers a statement spells outside its inner statements (a class's bases and
+        decorators, an ``if``'s test...)."""
+        self._statement_spelled(stmt)
+        return self._own[id(stmt)]
+
+    def _statement_spelled(self, stmt: ast.stmt) -> FrozenSet[str]:
+        # post-order over the statements under ``stmt``, iterative (nesting can be deep)
+        stack: List[Tuple[ast.stmt, bool]] = [(stmt, False)]
+        while stack:
+            current, expanded = stack.pop()
+            key = id(current)
+            if key in self._spelled:
+                continue
+            inner = [s for block in statement_lists(current) for s in block]
+            if not expanded:
+                stack.append((current, True))
+                stack.extend((s, False) for s in inner if id(s) not in self._spelled)
+                continue
+            own = frozenset(identifiers(current, skip={id(s) for s in inner}))
+            self._own[key] = own
+            self._spelled[key] = own.union(*(self._spelled[id(s)] for s in inner))
+        return self._spelled[id(stmt)]
 
     def memo(self, key: str, compute: Callable[["AstIndex"], M]) -> M:
         """``compute(self)``, once per index: rules that share an analysis of the tree (the five

@@ -104,7 +104,7 @@ def _prefilter(
     if whole or not chosen:
         return tuple(chosen), None
     try:
-        sliced = slice_source(text, tree, keep)
+        sliced = slice_source(text, tree, keep, index)
     except RecursionError:
         sliced = None
     return tuple(chosen), sliced

@@ -240,15 +240,19 @@ def _spell(names: Sequence[str]) -> str:
     return ", ".join("0 ." + " .".join(names[i : i + _CHAIN]) for i in range(0, len(names), _CHAIN))
 
 
-def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optional[str]:
+def slice_source(
+    text: str, tree: ast.Module, keep: Sequence[ast.stmt], index: Optional[AstIndex] = None
+) -> Optional[str]:
     """The text libcst needs for ``keep`` (see the module docstring), or None when it cannot be cut.
 
     A stub keeps the first line's indentation and the statement's line span, and spells every
     identifier of the code it replaces as an attribute of a constant: ``def name(): 0 .a .b, \"\"\"``
     on the first line, the closing quotes on the last, blank lines between. So the set of names in
     the module is unchanged (rules pick fresh names from it), no scope gains an access or an
-    assignment, and the stubbed code costs libcst a few nodes however long it was.
+    assignment, and the stubbed code costs libcst a few nodes however long it was. ``index``: the
+    file's AstIndex, whose identifier sets the filters have mostly computed already.
     """
+    spelling = index if index is not None and index.tree is tree else AstIndex(tree)
     lines = split_lines(text)
     keep_ids = {id(node) for node in keep}
     kept_spans = sorted(_span(node) for node in keep)
@@ -260,10 +264,13 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
         return index < len(kept_spans) and kept_spans[index][1] <= end
 
     stubs: List[Tuple[ast.stmt, int, int]] = []  # statement, first and last line (0-based)
+    kept_code: List[ast.stmt] = []  # kept whole
+    opened: List[ast.stmt] = []  # kept around stubs: their own parts are kept code
 
     def plan(body: List[ast.stmt]) -> bool:
         for stmt in body:
             if id(stmt) in keep_ids:
+                kept_code.append(stmt)
                 continue
             if isinstance(stmt, _DEFS) and not holds_keep(stmt):
                 first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
@@ -277,7 +284,12 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
                     return False  # not where ast says: let libcst see the whole file
                 stubs.append((stmt, first, last))
                 continue
-            for inner in statement_lists(stmt):
+            blocks = statement_lists(stmt)
+            if not blocks:
+                kept_code.append(stmt)
+                continue
+            opened.append(stmt)
+            for inner in blocks:
                 if not plan(inner):
                     return False
         return True
@@ -285,7 +297,8 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
     if not plan(tree.body):
         return None
     # a name already spelled in the kept code, or in an earlier stub, need not be spelled again
-    seen = set(identifiers(tree, skip={id(stmt) for stmt, _, _ in stubs}))
+    seen: Set[str] = set()
+    seen.update(*(spelling.spelled(stmt) for stmt in kept_code), *(spelling.own_spelled(stmt) for stmt in opened))
     seen.update(stmt.name for stmt, _, _ in stubs)  # type: ignore[attr-defined]
     out = list(lines)
     for stmt, first, last in stubs:
@@ -296,7 +309,7 @@ def slice_source(text: str, tree: ast.Module, keep: Sequence[ast.stmt]) -> Optio
         else:
             prefix = "async def" if isinstance(stmt, ast.AsyncFunctionDef) else "def"
             header = f"{prefix} {stmt.name}():"  # type: ignore[attr-defined]
-        names = [name for name in identifiers(stmt) if name not in seen]
+        names = sorted(spelling.spelled(stmt) - seen)
         seen.update(names)
         chain = _spell(names)
         if first == last:
@@ -344,6 +357,7 @@ __all__ = [
     "enclosing_functions",
     "enclosing_top_level",
     "spelling_regions",
+    "identifiers",
     "slice_source",
     "split_lines",
 ]
