@@ -28,7 +28,7 @@ from memfix.config import Settings
 from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
-from memfix.nodes import dispatch, metadata_wrapper
+from memfix.nodes import children_of, dispatch, metadata_wrapper
 from memfix.astindex import AstIndex
 from memfix.prefilter import Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
@@ -201,7 +201,7 @@ def _run_detector(
     ctx = FileContext(path, settings, text, shared={} if shared is None else shared)
     detector = fixer.detector(ctx, fixer.rule)
     with detector.resolve(wrapper):
-        dispatch(wrapper.module, detector)
+        dispatch(wrapper.module, detector, children_of(wrapper))
     # the walk visits siblings in field order: report in source order, whatever the walk
     return sorted(detector.reports, key=lambda r: (r.finding.span.line, r.finding.span.column))
 

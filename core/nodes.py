@@ -92,18 +92,34 @@ def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
     libcst's provider asks every node for ``children``, which re-runs a visitor per node: on the
     standard library that was twice the cost of parsing. tests/test_nodes.py checks that the two
     maps are equal."""
+    return tree_maps(root)[0]
+
+
+def tree_maps(root: cst.CSTNode) -> Tuple[Dict[cst.CSTNode, cst.CSTNode], Dict[cst.CSTNode, List[cst.CSTNode]]]:
+    """Every node's parent and every node's children, from one walk: the detectors each walk the
+    whole tree again, and reading children from a table beats recomputing them per walk."""
     parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+    children: Dict[cst.CSTNode, List[cst.CSTNode]] = {}
     stack = [root]
     while stack:
         node = stack.pop()
-        for child in child_nodes(node):
+        found = children[node] = child_nodes(node)
+        for child in found:
             parents[child] = node
-            stack.append(child)
-    return parents
+        stack.extend(found)
+    return parents, children
+
+
+def children_of(wrapper: MetadataWrapper) -> Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]]:
+    """The children table :func:`metadata_wrapper` keeps beside the metadata, if any."""
+    return getattr(getattr(wrapper, "_metadata", None), "children", None)
 
 
 class _Resolved(dict):  # type: ignore[type-arg]
-    """The wrapper's resolved-metadata table, as a dict that can be weakly referenced."""
+    """The wrapper's resolved-metadata table, as a dict that can be weakly referenced, with the
+    module's children table beside it."""
+
+    children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]] = None
 
 
 class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
@@ -164,7 +180,7 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     if isinstance(getattr(wrapper, "_metadata", None), dict) and not wrapper._metadata:
         resolved = _Resolved()
-        parents = parent_map(module)
+        parents, resolved.children = tree_maps(module)
         resolved[ParentNodeProvider] = parents
         resolved[PositionProvider] = Positions(module)
         if batched_hooks_are_module_only():
@@ -176,14 +192,17 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
     return wrapper
 
 
-def dispatch(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+def dispatch(
+    root: cst.CSTNode, visitor: cst.CSTVisitor, children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]] = None
+) -> None:
     """``root.visit(visitor)`` for a read-only visitor, without libcst's per-node machinery.
 
     Calls ``visit_<Node>`` before a node's children (a ``False`` result skips them) and
     ``leave_<Node>(original_node)`` after, like libcst, and in libcst's order
     (memfix.cstorder). A visitor
     with matcher-decorated methods (``@m.visit``) needs libcst's dispatch and gets it. A detector
-    pass through libcst's visitor cost about as much as parsing the file again."""
+    pass through libcst's visitor cost about as much as parsing the file again. ``children``: the
+    tree's children table (:func:`tree_maps`), when the caller has it."""
     if getattr(visitor, "_extra_visit_funcs", None) or getattr(visitor, "_extra_leave_funcs", None):
         root.visit(visitor)
         return
@@ -204,7 +223,10 @@ def dispatch(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
         proceed = pair[0](node) if pair[0] is not None else True  # type: ignore[operator]
         push((node, True))
         if proceed is not False:
-            stack.extend([(child, False) for child in reversed(child_nodes(node))])
+            found = children.get(node) if children is not None else None
+            if found is None:
+                found = child_nodes(node)
+            stack.extend([(child, False) for child in reversed(found)])
 
 
 def all_names(module: cst.CSTNode) -> Set[str]:

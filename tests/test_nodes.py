@@ -60,7 +60,7 @@ def _findings(monkeypatch, text: str, libcst_walk: bool):
 
     if libcst_walk:
         for module in (engine, growth, queue):
-            monkeypatch.setattr(module, "dispatch", lambda root, visitor: root.visit(visitor))
+            monkeypatch.setattr(module, "dispatch", lambda root, visitor, children=None: root.visit(visitor))
     result = engine.detect(text, "case.py", Settings(cache=False, unsafe_fixes=True), FIXERS)
     return [(f.code, f.symbol, f.span, f.message, f.fix) for f in result.findings]
 
