@@ -121,15 +121,17 @@ class DictCacheEvidence:
             self._evictions = found
         return self._evictions
 
-    def attribute_evicted(self, name: str, owner: ast.ClassDef, define: ast.expr) -> bool:
+    def attribute_evicted(self, name: str, owner: ast.ClassDef, define: ast.expr, instance: bool) -> bool:
         """An own or foreign eviction (or re-binding) of the attribute ``name`` of ``owner``'s
-        instances or class, other than its definition ``define``."""
+        instances (``instance``) or class, other than its definition ``define``."""
         for expr, _ in self.evictions().get(name, ()):
             if expr is define or not isinstance(expr, ast.Attribute):
                 continue
             base = expr.value
             if not (isinstance(base, ast.Name) and base.id in ("self", "cls")):
                 return True  # not the own self: an own use by class name, or a foreign one
+            if base.id == "cls" and instance:
+                continue  # `cls.x` in a classmethod is not an instance's dict
             if self._in_own_method(expr, base.id, owner):
                 return True
         return False

@@ -355,9 +355,9 @@ def _may_report(evidence: DictCacheEvidence, target: ast.expr, name: str, frame:
         return False
     if isinstance(target, ast.Attribute):  # self.x = {} in __init__: its class holds __init__
         owner = _class_of(evidence, frame)
-        return owner is None or not evidence.attribute_evicted(name, owner, target)
+        return owner is None or not evidence.attribute_evicted(name, owner, target, instance=True)
     if isinstance(frame, ast.ClassDef):
-        return not evidence.attribute_evicted(name, frame, target)
+        return not evidence.attribute_evicted(name, frame, target, instance=False)
     return not evidence.module_evicted(name)
 
 

@@ -275,6 +275,20 @@ KEPT_201 = {
             def flush(self):
                 self.cache.clear()
         """,
+    "an instance dict's name cleared on cls in a classmethod": """
+        class Resolver:
+            def __init__(self):
+                self.cache = {}
+
+            def resolve(self, host):
+                if host not in self.cache:
+                    self.cache[host] = lookup(host)
+                return self.cache[host]
+
+            @classmethod
+            def flush(cls):
+                cls.cache.clear()
+        """,
     "a closure's dict written by a nested function": """
         def make():
             memo = {}
