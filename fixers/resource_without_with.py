@@ -98,7 +98,8 @@ import libcst as cst
 from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
 from memfix.fixers._with_plans import OpenerSpec
-from memfix.fixers._with_rewrite import WithRewriteDetector, _Verdict
+from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or_returned
+from memfix.fixers._with_rewrite import CONSUMERS, MANAGING_METHODS, WithRewriteDetector, _Verdict
 from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
 from memfix.prefilter import FilterResult, enclosing_functions
@@ -373,16 +374,20 @@ _ATTRS = frozenset(
 def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """Some call names an opener through an import of its module: `alias.attr(...)` on an imported
     module, a name imported from one (`db(...)`), or `.open()` on a path built by such a call.
-    A handle's analysis stays in the function that opens it, as for MF301."""
+    A handle's analysis stays in the function that opens it, as for MF301.
+
+    Then the calls the detector certainly does not report are dropped (see
+    ``_resource_filter``): those whose every possible qualified name is no opener, and those
+    managed by a with-item, ``closing()`` or ``enter_context()``, or returned to the caller."""
     index = AstIndex.of(tree)
     modules: Set[str] = set()
     names: Set[str] = set()
-    for node in index.nodes(ast.Import, ast.ImportFrom):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] in _MODULES:
-                    modules.add(alias.asname or alias.name.split(".")[0])
-        elif node.module and node.module.split(".")[0] in _MODULES:
+    for node in index.nodes(ast.Import):
+        for alias in node.names:
+            if alias.name.split(".")[0] in _MODULES:
+                modules.add(alias.asname or alias.name.split(".")[0])
+    for node in index.nodes(ast.ImportFrom):
+        if node.module and node.module.split(".")[0] in _MODULES:
             names.update(alias.asname or alias.name for alias in node.names)
     # a module bound by assignment (`gzip = import_module("gzip")`) has the same qualified name
     modules.update(
@@ -406,7 +411,56 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 root = root.value
             if isinstance(root, ast.Name) and (root.id in modules or root.id in names):
                 calls.append(node)
-    return enclosing_functions(index.tree, calls)
+    return enclosing_functions(index.tree, _reportable(index, calls))
+
+
+#: first components of the qualified names the filter compares against: a class named like one
+#: of them would give its body's names that prefix
+_ROOTS = frozenset(name.split(".")[0] for name in (*SPECS, *_PATH_CLASSES, *CONSUMERS)) | {"builtins"}
+_UNCLOSED_BY_WITH = frozenset(name for name, spec in SPECS.items() if not spec.exit_closes)
+
+
+def _reportable(index: AstIndex, calls: List[ast.Call]) -> List[ast.Call]:
+    """``calls`` without those ``Detector.visit_Call`` certainly does not report."""
+    if not calls:
+        return calls
+    qualified = QualifiedNames(index, _ROOTS)
+    if not qualified.complete:
+        return calls
+
+    def opener_names(call: ast.Call) -> Set[str]:
+        func = call.func
+        root: ast.AST = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        found = qualified.of(func) & Detector.OPENERS if isinstance(root, ast.Name) else set()
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "open"
+            and isinstance(func.value, ast.Call)
+            and qualified.of(func.value.func) & _PATH_CLASSES
+        ):
+            found.add("pathlib.Path.open")
+        return found
+
+    def maybe_consumer(call: ast.Call) -> bool:
+        return bool(qualified.of(call.func) & CONSUMERS)
+
+    openers = [(call, opener_names(call)) for call in calls]
+    openers = [(call, found) for call, found in openers if found]
+    if not openers:
+        return []
+    places = ancestors(index, [call for call, _ in openers])
+    kept: List[ast.Call] = []
+    for call, found in openers:
+        place = places.get(id(call))
+        if place is None:
+            kept.append(call)  # not found where expected: keep it
+            continue
+        stmt, chain = place
+        if not managed_or_returned(call, stmt, chain, MANAGING_METHODS, maybe_consumer, bool(found & _UNCLOSED_BY_WITH)):
+            kept.append(call)
+    return kept
 
 
 FIXER = Fixer(

@@ -75,6 +75,7 @@ import libcst as cst
 
 from memfix.astindex import AstIndex
 from memfix.fixer import BaseTransformer, Fixer, Invalid, Rule, Valid
+from memfix.fixers._dict_cache_filter import DictCacheEvidence
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Stmt, StmtOp
 from memfix.fixers._dict_cache_plans import DictCachePlanner
 from memfix.fixers._lifetime_filter import lifetime_evidence
@@ -291,25 +292,16 @@ def _is_empty_dict_ast(value: Optional[ast.expr]) -> bool:
     )
 
 
-def _ast_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
-
-
 def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """An empty dict that can outlive a call (module or class level, ``self.x`` / ``x.attr``, or
-    a local of a function with a nested def) and a ``[k] = v`` / ``setdefault`` on the same name.
+    a local of a function with a nested def), stored into at call time (``[k] = v`` /
+    ``setdefault`` on the same name inside a function), and neither evicted nor re-bound for
+    certain (see ``_dict_cache_filter``).
     The analysis follows the name through the module, so libcst needs the definitions, their
     classes and the code that spells the name (memfix.prefilter.spelling_regions)."""
     index = AstIndex.of(tree)
-    stored = {_ast_name(t.value) for node in index.nodes(ast.Assign) for t in node.targets if isinstance(t, ast.Subscript)}
-    stored |= {_ast_name(n.target.value) for n in index.nodes(ast.AnnAssign) if isinstance(n.target, ast.Subscript)}
-    stored |= {_ast_name(n.value) for n in index.nodes(ast.Attribute) if n.attr == "setdefault"}
-    stored.discard("")
-    if not stored:
+    evidence = DictCacheEvidence(index)
+    if not evidence.stored:
         return False
     anchors: List[ast.stmt] = []
     names: Set[str] = set()
@@ -341,7 +333,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 name, spreads = target.id, False  # a closure's analysis stays in its function
             else:
                 continue
-            if name not in stored:
+            if name not in evidence.stored or not _may_report(evidence, target, name, frame, spreads):
                 continue
             if outer is not None and not (init and outer is frame):
                 whole.append(outer)  # under a function (a closure, or a class defined there)
@@ -352,6 +344,29 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 if class_name:
                     names.add(class_name)
     return spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
+
+
+def _may_report(evidence: DictCacheEvidence, target: ast.expr, name: str, frame: Optional[ast.stmt], spreads: bool) -> bool:
+    """False when ``Detector.analyse`` certainly returns without a report: no store runs at call
+    time, or the dict is evicted or re-bound (``_dict_cache_filter``)."""
+    if not spreads:  # a closure's dict: written by the functions nested in its own
+        return frame is not None and evidence.nested_store(name, frame)
+    if not evidence.runtime_store(name):
+        return False
+    if isinstance(target, ast.Attribute):  # self.x = {} in __init__: its class holds __init__
+        owner = _class_of(evidence, frame)
+        return owner is None or not evidence.attribute_evicted(name, owner, target, instance=True)
+    if isinstance(frame, ast.ClassDef):
+        return not evidence.attribute_evicted(name, frame, target, instance=False)
+    return not evidence.module_evicted(name)
+
+
+def _class_of(evidence: DictCacheEvidence, method: Optional[ast.stmt]) -> Optional[ast.ClassDef]:
+    """The class whose body lists ``method`` directly (the detector's ``enclosing_class``)."""
+    for node in evidence.index.nodes(ast.ClassDef):
+        if any(stmt is method for stmt in node.body):
+            return node
+    return None
 
 
 FIXER = Fixer(
