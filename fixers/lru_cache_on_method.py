@@ -341,9 +341,10 @@ class Transformer(BaseTransformer[PerInstancePlan]):
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         plan = self._methods.get(original_node)
         if plan is not None:
-            comments = list(updated_node.decorators[0].leading_lines) if updated_node.decorators else []
             updated_node = updated_node.with_changes(
-                decorators=(), leading_lines=[*updated_node.leading_lines, *comments]
+                decorators=(),
+                leading_lines=[*updated_node.leading_lines, *_decorator_comments(updated_node)],
+                lines_after_decorators=(),
             )
             if plan.import_module is not None:
                 self.add_import(plan.import_module, plan.import_obj)
@@ -358,6 +359,19 @@ class Transformer(BaseTransformer[PerInstancePlan]):
                 body=body.with_changes(body=[*statements[:at], *new, *statements[at:]])
             )
         return updated_node
+
+
+def _decorator_comments(method: cst.FunctionDef) -> List[cst.EmptyLine]:
+    """The comment lines the removed decorator carried (above it, after it on its line, between
+    it and ``def``), kept above the method: a rewrite never drops a comment."""
+    if not method.decorators:
+        return []
+    decorator = method.decorators[0]
+    lines = list(decorator.leading_lines)
+    trailing = decorator.trailing_whitespace.comment
+    if trailing is not None:
+        lines.append(cst.EmptyLine(comment=trailing))
+    return [*lines, *method.lines_after_decorators]
 
 
 def _is_docstring(stmt: cst.BaseStatement) -> bool:
