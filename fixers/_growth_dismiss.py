@@ -113,6 +113,13 @@ class Scopes:
         self._starts = [f.start for f in frames]
         self._own: Dict[int, _Own] = {}
         self._classes: Optional[Set[Tuple[str, int]]] = None
+        self._by_node: Optional[Dict[int, Frame]] = None
+
+    def frame_of(self, node: ast.stmt) -> Optional[Frame]:
+        """The frame of a function or class statement."""
+        if self._by_node is None:
+            self._by_node = {id(f.node): f for f in self.frames}
+        return self._by_node.get(id(node))
 
     def at(self, node: ast.AST) -> Optional[Frame]:
         """The innermost function or class whose body holds ``node`` (None: module level)."""
@@ -219,6 +226,8 @@ class GrowthUses:
     #: (class name, attribute) -> the statements (ids) where the container of that class is
     #: certainly bounded or made opaque
     bounded_attrs: Dict[Tuple[str, str], Set[int]] = field(default_factory=dict)
+    #: attribute -> the same for every container of that name (a receiver of unknown type)
+    bounded_any: Dict[str, Set[int]] = field(default_factory=dict)
     #: (id of the scope's frame or 0 for the module, name) -> the same for a variable
     bounded_names: Dict[Tuple[int, str], Set[int]] = field(default_factory=dict)
     #: names some lambda or comprehension binds: a read of one may not be the container
@@ -242,13 +251,17 @@ class GrowthUses:
         return self._reads.get(name, [])
 
     def strings(self) -> List[Tuple[Position, str]]:
+        """Strings libcst's scope analysis may read as code (a string annotation, a ``cast`` type):
+        those that parse, since it drops the ones that do not."""
         if self._strings is None:
             self._strings = [
-                (_position(node), node.value) for node in self.scopes.index.nodes(ast.Constant) if isinstance(node.value, str)
+                (_position(node), node.value)
+                for node in self.scopes.index.nodes(ast.Constant)
+                if isinstance(node.value, str) and _parses(node.value)
             ]
         return self._strings
 
-    def bounded(self, key: Tuple[object, str], table: Dict, statement: ast.stmt) -> bool:  # type: ignore[type-arg]
+    def bounded(self, key: object, table: Dict, statement: ast.stmt) -> bool:  # type: ignore[type-arg]
         return bool(table.get(key, set()) - {id(statement)})
 
 
@@ -264,10 +277,51 @@ def _scope_id(scope: Optional[Frame]) -> int:
     return 0 if scope is None else id(scope)
 
 
+def _parses(text: str) -> bool:
+    if not text.strip() or not any(c.isidentifier() for c in text):
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        # libcst's parser may still take what this interpreter's grammar does not; only prose
+        # (words separated by spaces, no operator between them) is certainly no code
+        return not _prose(text)
+    except (RecursionError, MemoryError):
+        return True
+    return True
+
+
+def _prose(text: str) -> bool:
+    words = text.split()
+    if words and words[0] in ("type", "match", "case"):  # soft keywords of newer grammars
+        return False
+    return len(words) > 1 and any(a[-1:].isalnum() and b[:1].isalnum() for a, b in zip(words, words[1:]))
+
+
+def _positional(function: ast.stmt) -> List[ast.arg]:
+    args = function.args  # type: ignore[attr-defined]
+    return [*args.posonlyargs, *args.args]
+
+
+def _unknown_value(value: ast.expr) -> bool:
+    """``_class_of_value`` gives ``<unknown>``: not a literal and not a call of a plain name (which
+    may be a class)."""
+    if isinstance(value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Set, ast.JoinedStr)):
+        return False
+    return not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name))
+
+
+#: a receiver of a type the analysis cannot name: its uses reach every container of the attribute
+ANY = "<any class>"
+
+
 class _Collector:
-    def __init__(self, index: AstIndex) -> None:
+    def __init__(self, index: AstIndex, wanted: FrozenSet[Key]) -> None:
         self.index = index
+        self.wanted = wanted
         self.scopes = Scopes(index)
+        self._unknown: Optional[Dict[int, Set[str]]] = None
+        self._typed_init: Optional[Set[str]] = None
         shadowable: Set[str] = set()
         for comp in index.nodes(ast.comprehension):
             shadowable |= {n.id for n in ast.walk(comp.target) if isinstance(n, ast.Name)}
@@ -290,7 +344,7 @@ class _Collector:
 
     def grow(self, node: ast.AST, alias: bool = False) -> None:
         key = _key(node)
-        if key is not None:
+        if key in self.wanted:
             self.uses.grows.setdefault(key, []).append(Site(node, alias))
 
     # -- bounds ---------------------------------------------------------------------------------
@@ -299,6 +353,8 @@ class _Collector:
         """``expr`` (``recv.attr`` or ``name``) is certainly bounded or made opaque at ``at``.
         ``read``: a read of ``expr`` (resolved as a read); else a binding of the name made by a
         statement. ``rebind``: an attribute re-bind, which counts outside ``__init__`` only."""
+        if _key(expr) not in self.wanted:
+            return
         frame = self.scopes.at(at)
         if isinstance(expr, ast.Attribute):
             owner = self.receiver_class(expr.value, frame)
@@ -308,7 +364,10 @@ class _Collector:
                 function = frame.function() if frame is not None else None
                 if function is not None and function.node.name in _INITS:  # type: ignore[attr-defined]
                     return  # may be the building __init__ (set twice there: not a bound)
-            self.uses.bounded_attrs.setdefault((owner, expr.attr), set()).add(id(at))
+            if owner == ANY:
+                self.uses.bounded_any.setdefault(expr.attr, set()).add(id(at))
+            else:
+                self.uses.bounded_attrs.setdefault((owner, expr.attr), set()).add(id(at))
         elif isinstance(expr, ast.Name):
             if read:
                 if expr.id in self.uses.shadowable:
@@ -320,25 +379,84 @@ class _Collector:
                 self.uses.bounded_names.setdefault((_scope_id(scope), expr.id), set()).add(id(at))  # type: ignore[arg-type]
 
     def receiver_class(self, receiver: ast.expr, frame: Optional[Frame]) -> Optional[str]:
-        """The class a receiver certainly stands for, as the analysis's ``class_of`` finds it (an
-        unknown type counts too: its uses reach every container of the attribute's name)."""
+        """The class a receiver certainly stands for as the analysis's ``class_of`` finds it, or
+        ``ANY`` when its type is certainly unknown to it (such a use reaches every container of the
+        attribute's name), or None."""
+        if isinstance(receiver, ast.Attribute):
+            # `holder.attr`: unknown when the holder is, or when the holder's class sets no
+            # `.attr` in an __init__ to something whose class the analysis could name
+            holder = self.receiver_class(receiver.value, frame)
+            if holder == ANY or (holder is not None and receiver.attr not in self.typed_init_attrs()):
+                return ANY
+            return None
         if not isinstance(receiver, ast.Name):
             return None
         scope = self.scopes.resolve(receiver.id, frame)
         if scope == _UNSURE:
             return None
+        if receiver.id in self.unknown_bindings(scope):  # type: ignore[arg-type]
+            return ANY  # one binding of unknown type makes the whole name unknown
         # `self` (`cls`): the unannotated first parameter of a method, read where it resolves to
         # it (in the method or a function nested in it); a lambda or comprehension re-binding
         # it, or another binding in the method, makes the type unknown, which counts as well
         if isinstance(scope, Frame) and not scope.is_class and scope.parent is not None and scope.parent.is_class:
-            args = scope.node.args  # type: ignore[attr-defined]
-            params = [*args.posonlyargs, *args.args]
+            params = _positional(scope.node)
             if params and params[0].arg == receiver.id:
                 return scope.parent.node.name if params[0].annotation is None else None  # type: ignore[attr-defined]
         # the class by its name, bound by a class statement where the name resolves
         if self.scopes.classes_named(receiver.id, scope):  # type: ignore[arg-type]
             return receiver.id
         return None
+
+    def unknown_bindings(self, scope: Optional[Frame]) -> Set[str]:
+        """Names ``scope`` (None: the module) certainly binds to something of a type the analysis
+        cannot name (``_class_of_assignment`` gives ``<unknown>``): unannotated parameters (not a
+        method's first), loop and ``with`` targets, ``name = <call of an attribute, attribute,
+        subscript, name...>``."""
+        if self._unknown is None:
+            table: Dict[int, Set[str]] = {}
+            for frame in self.scopes.frames:
+                if not frame.is_class:
+                    args = frame.node.args  # type: ignore[attr-defined]
+                    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                    first = _positional(frame.node)[:1] if frame.parent is not None and frame.parent.is_class else []
+                    table[id(frame)] = {a.arg for a in params if a is not None and a.annotation is None and a not in first}
+            for placed in self.index.simple_statements():
+                stmt = placed.stmt
+                if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None and _unknown_value(stmt.value):
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    names = {t.id for t in targets if isinstance(t, ast.Name)}
+                    table.setdefault(self._frame_id(placed.frame), set()).update(names)
+            for node in self.index.nodes(ast.For, ast.AsyncFor, ast.With, ast.AsyncWith):
+                targets = [node.target] if isinstance(node, (ast.For, ast.AsyncFor)) else [i.optional_vars for i in node.items]  # type: ignore[attr-defined]
+                at = self.scopes.at(node)
+                names = {
+                    n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                }
+                table.setdefault(_scope_id(at), set()).update(names)
+            self._unknown = table
+        return self._unknown.get(_scope_id(scope), set())
+
+    def _frame_id(self, node: Optional[ast.stmt]) -> int:
+        if node is None:
+            return 0
+        frame = self.scopes.frame_of(node)
+        return id(frame) if frame is not None else -1
+
+    def typed_init_attrs(self) -> Set[str]:
+        """Attributes some ``__init__`` sets to a value the analysis may give a class."""
+        if self._typed_init is None:
+            self._typed_init = set()
+            for placed in self.index.simple_statements():
+                stmt = placed.stmt
+                function = placed.frame if isinstance(placed.frame, _FUNCS) else None
+                if function is None or function.name not in _INITS or not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                    continue
+                if stmt.value is None or _unknown_value(stmt.value):
+                    continue
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                self._typed_init.update(t.attr for t in targets if isinstance(t, ast.Attribute))
+        return self._typed_init
 
     # -- the walk -------------------------------------------------------------------------------
 
@@ -367,7 +485,7 @@ class _Collector:
                     self.bound(ast.Name(bound, ast.Store(), lineno=stmt.lineno, col_offset=stmt.col_offset), stmt, read=False)
         for loop in index.nodes(ast.For, ast.AsyncFor):
             for target in ast.walk(loop.target):  # type: ignore[attr-defined]
-                if isinstance(target, ast.Name):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
                     self.bound(target, loop, read=False)
         for definition in index.nodes(*_DEFS):
             name = ast.Name(definition.name, ast.Store(), lineno=definition.lineno, col_offset=definition.col_offset)  # type: ignore[attr-defined]
@@ -379,11 +497,12 @@ class _Collector:
         value = stmt.value
         if value is None:
             return
-        spelled = self.index.spelled(value)
         for target in targets:
             if isinstance(target, (ast.Attribute, ast.Name)):
+                if _key(target) not in self.wanted:
+                    continue
                 name = target.attr if isinstance(target, ast.Attribute) else target.id
-                if name in spelled:
+                if name in self.index.spelled(value):
                     self.grow(target)  # x = x + [v], x = [*x, v]: growth by a copy
                 else:
                     self.bound(target, stmt, read=False, rebind=True)
@@ -405,8 +524,10 @@ class _Collector:
                     self.bound(element, stmt, read=True)  # a, b = x, y: bound to another name
 
 
-def growth_uses(tree: Union[ast.Module, AstIndex]) -> GrowthUses:
-    return AstIndex.of(tree).memo("growth-uses", lambda index: _Collector(index).collect())
+def growth_uses(tree: Union[ast.Module, AstIndex], wanted: FrozenSet[Key]) -> GrowthUses:
+    """The uses of the keys in ``wanted`` (the same set for every call on one index: the keys of
+    every definition the growth filters start from)."""
+    return AstIndex.of(tree).memo("growth-uses", lambda index: _Collector(index, wanted).collect())
 
 
 # -------------------------------------------------------------------------------------------------
@@ -424,7 +545,9 @@ def dismissed(
     scopes = uses.scopes
     frame = scopes.at(statement)
     if owner in ("instance", "class"):
-        if class_name is not None and uses.bounded((class_name, name), uses.bounded_attrs, statement):
+        if uses.bounded(name, uses.bounded_any, statement) or (
+            class_name is not None and uses.bounded((class_name, name), uses.bounded_attrs, statement)
+        ):
             return "bounded"
         sites = uses.grows.get(("attr", name), [])
         if owner == "class" and class_name in uses.dataclasses:

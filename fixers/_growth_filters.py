@@ -214,7 +214,8 @@ def _reportable(tree: Tree, definitions: List[Definition]) -> List[Definition]:
     (memfix.fixers._growth_dismiss: never grown where growth counts, bounded, opaque)."""
     if not definitions:
         return definitions
-    uses = growth_uses(tree)
+    shapes = growth_shapes(tree)
+    uses = growth_uses(tree, frozenset(d.key for d in (*shapes.lists, *shapes.deques)))
     return [d for d in definitions if dismissed(uses, d.owner, d.key, d.class_name, d.statement) is None]
 
 

@@ -274,3 +274,86 @@ def test_deque_consumed_is_dropped_and_unconsumed_kept():
     unconsumed = consumed.replace("return self.jobs.popleft()", "return self.jobs[-1]")
     assert "MF103" in _findings(unconsumed)
     assert _passes(unconsumed, unbounded_deque_filter)
+
+
+UNKNOWN_TYPE = {
+    "dropped: re-bound through a loop variable of unknown type": (
+        OWNER
+        + """
+def reset_all(trackers):
+    for tracker in trackers:
+        tracker.history = []
+""",
+        False,
+    ),
+    "dropped: cleared through an attribute of unknown type": (
+        OWNER
+        + """
+class Owner:
+    def __init__(self, tracker):
+        self.tracker = tracker
+
+    def reset(self):
+        self.tracker.history.clear()
+""",
+        False,
+    ),
+    "kept: cleared through a variable of another known class": (
+        OWNER
+        + """
+class Other:
+    def __init__(self):
+        self.history = {}
+
+def reset():
+    other = Other()
+    other.history.clear()
+""",
+        True,
+    ),
+    "kept: cleared through an attribute __init__ sets to another class": (
+        OWNER
+        + """
+class Other:
+    def __init__(self):
+        self.history = {}
+
+class Owner:
+    def __init__(self):
+        self.other = Other()
+
+    def reset(self):
+        self.other.history.clear()
+""",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNKNOWN_TYPE))
+def test_receivers_of_unknown_type_reach_every_container_of_the_name(name):
+    source, reported = UNKNOWN_TYPE[name]
+    source = dedent(source)
+    assert bool(_findings(source) & {"MF101", "MF102"}) is reported
+    assert _passes(source) is reported
+
+
+def test_prose_naming_a_nested_function_is_no_reference_but_a_string_annotation_is():
+    called_only = dedent(
+        """
+        def run(log):
+            trace = []
+            def step(item):
+                trace.append(item)
+            log("calling step now")
+            step(1)
+            return len(trace)
+        """
+    )
+    assert not _findings(called_only) & {"MF101", "MF102"}
+    assert not _passes(called_only)
+    annotated = called_only.replace("def run(log):", "def run(log, hook: 'step' = None):").replace(
+        "step(1)", "step(1)\n    other: 'step' = None"
+    )
+    assert _findings(annotated) & {"MF101", "MF102"}, "a string annotation is a reference for libcst"
+    assert _passes(annotated)
