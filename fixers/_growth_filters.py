@@ -115,7 +115,7 @@ def _shapes(index: AstIndex) -> GrowthShapes:
     shapes = GrowthShapes()
     nested_names: Dict[int, Set[str]] = {}  # function -> names its nested functions spell
     shared = {name for node in index.nodes(ast.Global, ast.Nonlocal) for name in node.names}  # type: ignore[attr-defined]
-    aliases: Dict[str, str] = {}  # local name -> the attribute it aliases
+    aliases: Dict[str, Set[Key]] = {}  # local name -> the attributes and names it aliases
 
     def used_by_nested(function: ast.AST, name: str) -> bool:
         names = nested_names.get(id(function))
@@ -162,8 +162,8 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                 )
                 if kind is not None:
                     kind.extend(Definition(stmt, k, class_name, stays_in, owner) for k in defined)
-                elif isinstance(target, ast.Name) and isinstance(value, ast.Attribute):
-                    aliases[target.id] = value.attr
+                elif isinstance(target, ast.Name) and isinstance(value, (ast.Attribute, ast.Name)):
+                    aliases.setdefault(target.id, set()).add(_key(value))  # type: ignore[arg-type]
                 if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
                     shapes.grown.add(key)
             if isinstance(stmt, ast.Assign) and _is_tail_rebind(stmt):
@@ -182,7 +182,13 @@ def _shapes(index: AstIndex) -> GrowthShapes:
             key = _key(node.value)
             if key is not None:
                 shapes.grown.add(key)
-    shapes.grown |= {("attr", attr) for name, attr in aliases.items() if ("name", name) in shapes.grown}
+    # growth through `h = self.items` / `h = ITEMS` (and an alias of an alias: the analysis
+    # follows three levels) grows what the alias names
+    for _ in range(4):
+        more = {key for name, keys in aliases.items() if ("name", name) in shapes.grown for key in keys}
+        if more <= shapes.grown:
+            break
+        shapes.grown |= more
     return shapes
 
 

@@ -357,3 +357,19 @@ def test_prose_naming_a_nested_function_is_no_reference_but_a_string_annotation_
     )
     assert _findings(annotated) & {"MF101", "MF102"}, "a string annotation is a reference for libcst"
     assert _passes(annotated)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a module list grown only through a local alias (an alias of an alias, too)
+        "EVENTS = []\ndef record(event):\n    events = EVENTS\n    events.append(event)\n",
+        "EVENTS = []\ndef record(event):\n    a = EVENTS\n    b = a\n    b.append(event)\n",
+        # the same local name aliases two attributes in two methods: both may grow
+        OWNER.replace("self.history.append(value)", "h = self.history\n        h.append(value)")
+        + "\n    def other(self):\n        h = self.other\n        return h\n",
+    ],
+)
+def test_growth_through_a_plain_alias_keeps_the_file(source):
+    assert _findings(source) & {"MF101", "MF102"}
+    assert _passes(source)
