@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple, Union
 
 from memfix.astindex import AstIndex
+from memfix.fixers._growth_dismiss import dismissed, growth_uses
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
@@ -95,6 +96,8 @@ class Definition:
     #: the function the analysis of this definition stays in (a closure variable, or anything
     #: under a class defined in a function); None: it reads the top-level definition around it
     function: Optional[ast.stmt]
+    #: how the analysis owns it: instance (set in __init__), class (a class body), global, closure
+    owner: str = ""
 
 
 @dataclass
@@ -112,7 +115,7 @@ def _shapes(index: AstIndex) -> GrowthShapes:
     shapes = GrowthShapes()
     nested_names: Dict[int, Set[str]] = {}  # function -> names its nested functions spell
     shared = {name for node in index.nodes(ast.Global, ast.Nonlocal) for name in node.names}  # type: ignore[attr-defined]
-    aliases: Dict[str, str] = {}  # local name -> the attribute it aliases
+    aliases: Dict[str, Set[Key]] = {}  # local name -> the attributes and names it aliases
 
     def used_by_nested(function: ast.AST, name: str) -> bool:
         names = nested_names.get(id(function))
@@ -140,14 +143,16 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                     continue
                 # where the shared analysis (fixers._growth._FactCollector) takes a definition
                 defined: List[Key] = []
+                owner = ""
                 stays_in = None if outer is frame and receiver is not None else outer
                 if isinstance(target, ast.Attribute):
                     if receiver is not None and isinstance(target.value, ast.Name) and target.value.id == receiver:
-                        defined = [key]
+                        defined, owner = [key], "instance"
                 elif frame is None or isinstance(frame, ast.ClassDef):
                     defined = [key, ("attr", key[1])]  # also reached as an attribute
+                    owner = "global" if frame is None else "class"
                 elif used_by_nested(frame, key[1]):
-                    defined = [key]  # a closure variable
+                    defined, owner = [key], "closure"  # a closure variable
                     stays_in = outer
                 kind = (
                     shapes.lists if _is_list(value)
@@ -156,9 +161,9 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                     else None
                 )
                 if kind is not None:
-                    kind.extend(Definition(stmt, k, class_name, stays_in) for k in defined)
-                elif isinstance(target, ast.Name) and isinstance(value, ast.Attribute):
-                    aliases[target.id] = value.attr
+                    kind.extend(Definition(stmt, k, class_name, stays_in, owner) for k in defined)
+                elif isinstance(target, ast.Name) and isinstance(value, (ast.Attribute, ast.Name)):
+                    aliases.setdefault(target.id, set()).add(_key(value))  # type: ignore[arg-type]
                 if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
                     shapes.grown.add(key)
             if isinstance(stmt, ast.Assign) and _is_tail_rebind(stmt):
@@ -177,7 +182,13 @@ def _shapes(index: AstIndex) -> GrowthShapes:
             key = _key(node.value)
             if key is not None:
                 shapes.grown.add(key)
-    shapes.grown |= {("attr", attr) for name, attr in aliases.items() if ("name", name) in shapes.grown}
+    # growth through `h = self.items` / `h = ITEMS` (and an alias of an alias: the analysis
+    # follows three levels) grows what the alias names
+    for _ in range(4):
+        more = {key for name, keys in aliases.items() if ("name", name) in shapes.grown for key in keys}
+        if more <= shapes.grown:
+            break
+        shapes.grown |= more
     return shapes
 
 
@@ -204,17 +215,38 @@ def _regions(tree: Tree, definitions: List[Definition], extra: List[Definition] 
     )
 
 
+def _reportable(tree: Tree, definitions: List[Definition]) -> List[Definition]:
+    """The definitions the analysis may report: without the ones the ``ast`` shows it cannot
+    (memfix.fixers._growth_dismiss: never grown where growth counts, bounded, opaque)."""
+    if not definitions:
+        return definitions
+    shapes = growth_shapes(tree)
+    uses = growth_uses(tree, frozenset(d.key for d in (*shapes.lists, *shapes.deques)))
+    return [d for d in definitions if dismissed(uses, d.owner, d.key, d.class_name, d.statement) is None]
+
+
+def _unless_dismissed(tree: Tree, definitions: List[Definition]) -> FilterResult:
+    """No file when the analysis can report none of ``definitions``; else the regions of all of
+    them: a dismissed definition's bound may lie only in code its own names keep in the slice,
+    and another definition's regions may keep its definition and growth."""
+    if not _reportable(tree, definitions):
+        return False
+    return _regions(tree, definitions)
+
+
 def growing_list_filter(tree: Tree) -> FilterResult:
     """A list that can outlive a call (``self.x = []``, a module or class level list, a local a
     nested function uses) under a name or attribute that something grows (``.append``,
-    ``.extend``, ``+=``, ``x = x + [...]``, directly or through a local alias)."""
+    ``.extend``, ``+=``, ``x = x + [...]``, directly or through a local alias), unless the
+    ``ast`` shows that the analysis cannot report it."""
     shapes = growth_shapes(tree)
-    return _regions(tree, [d for d in shapes.lists if d.key in shapes.grown])
+    return _unless_dismissed(tree, [d for d in shapes.lists if d.key in shapes.grown])
 
 
 def unbounded_deque_filter(tree: Tree) -> FilterResult:
-    """A ``deque(...)`` without a ``maxlen`` (or with ``maxlen=None``) that is assigned."""
-    return _regions(tree, growth_shapes(tree).deques)
+    """A ``deque(...)`` without a ``maxlen`` (or with ``maxlen=None``) that is assigned, unless the
+    ``ast`` shows that the analysis cannot report it."""
+    return _unless_dismissed(tree, growth_shapes(tree).deques)
 
 
 def defaultdict_list_filter(tree: Tree) -> FilterResult:

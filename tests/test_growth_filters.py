@@ -1,0 +1,375 @@
+"""The growth pre-filter skips a file only when the analysis can report none of its candidates.
+
+Each dropped case is a shape the ``ast`` shows the analysis rejects (never grown where growth
+counts, bounded, opaque): the filter must say no, and the analysis, run without the pre-filter,
+must indeed report nothing. Each kept case is a near miss that the analysis does report: the filter
+must let it through.
+"""
+
+from __future__ import annotations
+
+import ast
+from textwrap import dedent
+
+import pytest
+
+from memfix import engine
+from memfix.astindex import AstIndex
+from memfix.config import Settings
+from memfix.fixers import FIXERS
+from memfix.fixers._growth_filters import growing_list_filter, unbounded_deque_filter
+
+GROWTH = {"MF101", "MF102", "MF103", "MF104", "MF105"}
+
+
+def _findings(source: str) -> set:
+    detection = engine.detect(source, "case.py", Settings(cache=False), FIXERS, prefilter=False)
+    return {f.code for f in detection.findings if f.code in GROWTH}  # type: ignore[union-attr]
+
+
+def _passes(source: str, rule=growing_list_filter) -> bool:
+    return bool(rule(AstIndex(ast.parse(source))))
+
+
+OWNER = """
+class Tracker:
+    def __init__(self):
+        self.history = []
+
+    def add(self, value):
+        self.history.append(value)
+"""
+
+DROPPED = {
+    "instance grown only in its __init__": """
+        class Tracker:
+            def __init__(self, items):
+                self.history = []
+                for item in items:
+                    self.history.append(item)
+                keep = lambda v: self.history.append(v)  # a lambda is __init__ itself
+                keep(0)
+        """,
+    "global grown only at import": """
+        HANDLERS = []
+        HANDLERS.append(print)
+        HANDLERS.extend([repr, str])
+        class Box:
+            HANDLERS.append(len)
+        """,
+    "class attribute grown only at import": """
+        class Registry:
+            kinds = []
+        Registry.kinds.append("a")
+        """,
+    "closure grown only by a function called inside its owner": """
+        def collect(items):
+            found = []
+            def visit(item):
+                found.append(item)
+            for item in items:
+                visit(item)
+            return len(found)
+        """,
+    "instance cleared through self": OWNER + """
+    def reset(self):
+        self.history.clear()
+""",
+    "instance popped through the class's own name": OWNER + """
+def drain():
+    Tracker.history.pop
+""",
+    "instance re-bound outside __init__": OWNER + """
+    def reset(self):
+        self.history = None
+""",
+    "instance re-bound from a function nested in a method": OWNER + """
+    def later(self):
+        def reset():
+            self.history = []
+        return reset
+""",
+    "instance trimmed with del": OWNER + """
+    def trim(self):
+        del self.history[:10]
+""",
+    "instance re-filled by slice assignment": OWNER + """
+    def trim(self):
+        self.history[:] = []
+""",
+    "instance stored under an attribute": OWNER + """
+    def snapshot(self):
+        self.saved = self.history
+""",
+    "global re-bound by a function declaring it": """
+        EVENTS = []
+        def record(event):
+            EVENTS.append(event)
+        def reset():
+            global EVENTS
+            EVENTS = []
+        """,
+    "global consumed with remove()": """
+        EVENTS = []
+        def record(event):
+            EVENTS.append(event)
+        def forget(event):
+            EVENTS.remove(event)
+        """,
+    "global defined twice": """
+        EVENTS = []
+        EVENTS = []
+        def record(event):
+            EVENTS.append(event)
+        """,
+    "global aliased at module level": """
+        EVENTS = []
+        ALL = EVENTS
+        def record(event):
+            EVENTS.append(event)
+        """,
+}
+
+KEPT = {
+    "instance grown in a method": OWNER,
+    "instance grown by a function nested in __init__": """
+        class Tracker:
+            def __init__(self, bus):
+                self.history = []
+                def on_event(event):
+                    self.history.append(event)
+                bus.subscribe(on_event)
+        """,
+    "instance aliased in __init__ and grown by a nested function": """
+        class Tracker:
+            def __init__(self, bus):
+                self.history = []
+                history = self.history
+                def on_event(event):
+                    history.append(event)
+                bus.subscribe(on_event)
+        """,
+    "instance re-bound in __init__ only": """
+        class Tracker:
+            def __init__(self):
+                self.history = []
+                self.history = []
+
+            def add(self, value):
+                self.history.append(value)
+        """,
+    "same attribute cleared on another class": OWNER + """
+
+class Other:
+    def __init__(self):
+        self.history = {}
+
+    def reset(self):
+        self.history.clear()
+""",
+    "same attribute cleared through an annotated parameter of another class": OWNER + """
+
+class Other:
+    pass
+
+def reset(other: Other):
+    other.history.clear()
+""",
+    "global grown in a function": """
+        HANDLERS = []
+        HANDLERS.append(print)
+        def register(handler):
+            HANDLERS.append(handler)
+        """,
+    "global's name cleared as a local of another function": """
+        EVENTS = []
+        def record(event):
+            EVENTS.append(event)
+        def other():
+            EVENTS = []
+            EVENTS.clear()
+        """,
+    "global's name cleared as a comprehension variable": """
+        EVENTS = []
+        def record(event):
+            EVENTS.append(event)
+        def other(groups):
+            return [EVENTS.clear() for EVENTS in groups]
+        """,
+    "closure grown by a returned function": """
+        def make():
+            found = []
+            def visit(item):
+                found.append(item)
+            return visit
+        """,
+    "closure grown by a decorated function": """
+        def make(bus):
+            found = []
+            @bus.on
+            def visit(item):
+                found.append(item)
+        """,
+    "closure grown by a function handed out": """
+        def make(bus):
+            found = []
+            def visit(item):
+                found.append(item)
+            bus.subscribe(visit)
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DROPPED))
+def test_dropped_when_the_analysis_cannot_report(name):
+    source = dedent(DROPPED[name])
+    assert _findings(source) & {"MF101", "MF102"} == set(), "the case must really have no finding"
+    assert not _passes(source)
+
+
+@pytest.mark.parametrize("name", sorted(KEPT))
+def test_kept_when_the_analysis_reports(name):
+    source = dedent(KEPT[name])
+    assert _findings(source) & {"MF101", "MF102"}, "the near miss must really be a finding"
+    assert _passes(source)
+
+
+def test_one_reportable_definition_keeps_the_file_with_every_region():
+    # the dismissed `cleared` still gives its regions: its bound must stay in the slice
+    source = dedent(
+        OWNER
+        + """
+class Other:
+    def __init__(self):
+        self.cleared = []
+
+    def add(self, value):
+        self.cleared.append(value)
+
+    def reset(self):
+        self.cleared.clear()
+"""
+    )
+    regions = growing_list_filter(AstIndex(ast.parse(source)))
+    assert regions
+    kept = {getattr(node, "name", None) for node in regions.nodes}  # type: ignore[union-attr]
+    assert "reset" in kept
+
+
+def test_deque_consumed_is_dropped_and_unconsumed_kept():
+    consumed = dedent(
+        """
+        from collections import deque
+        class Worker:
+            def __init__(self):
+                self.jobs = deque()
+            def put(self, job):
+                self.jobs.append(job)
+            def take(self):
+                return self.jobs.popleft()
+        """
+    )
+    assert "MF103" not in _findings(consumed)
+    assert not _passes(consumed, unbounded_deque_filter)
+    unconsumed = consumed.replace("return self.jobs.popleft()", "return self.jobs[-1]")
+    assert "MF103" in _findings(unconsumed)
+    assert _passes(unconsumed, unbounded_deque_filter)
+
+
+UNKNOWN_TYPE = {
+    "dropped: re-bound through a loop variable of unknown type": (
+        OWNER
+        + """
+def reset_all(trackers):
+    for tracker in trackers:
+        tracker.history = []
+""",
+        False,
+    ),
+    "dropped: cleared through an attribute of unknown type": (
+        OWNER
+        + """
+class Owner:
+    def __init__(self, tracker):
+        self.tracker = tracker
+
+    def reset(self):
+        self.tracker.history.clear()
+""",
+        False,
+    ),
+    "kept: cleared through a variable of another known class": (
+        OWNER
+        + """
+class Other:
+    def __init__(self):
+        self.history = {}
+
+def reset():
+    other = Other()
+    other.history.clear()
+""",
+        True,
+    ),
+    "kept: cleared through an attribute __init__ sets to another class": (
+        OWNER
+        + """
+class Other:
+    def __init__(self):
+        self.history = {}
+
+class Owner:
+    def __init__(self):
+        self.other = Other()
+
+    def reset(self):
+        self.other.history.clear()
+""",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNKNOWN_TYPE))
+def test_receivers_of_unknown_type_reach_every_container_of_the_name(name):
+    source, reported = UNKNOWN_TYPE[name]
+    source = dedent(source)
+    assert bool(_findings(source) & {"MF101", "MF102"}) is reported
+    assert _passes(source) is reported
+
+
+def test_prose_naming_a_nested_function_is_no_reference_but_a_string_annotation_is():
+    called_only = dedent(
+        """
+        def run(log):
+            trace = []
+            def step(item):
+                trace.append(item)
+            log("calling step now")
+            step(1)
+            return len(trace)
+        """
+    )
+    assert not _findings(called_only) & {"MF101", "MF102"}
+    assert not _passes(called_only)
+    annotated = called_only.replace("def run(log):", "def run(log, hook: 'step' = None):").replace(
+        "step(1)", "step(1)\n    other: 'step' = None"
+    )
+    assert _findings(annotated) & {"MF101", "MF102"}, "a string annotation is a reference for libcst"
+    assert _passes(annotated)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a module list grown only through a local alias (an alias of an alias, too)
+        "EVENTS = []\ndef record(event):\n    events = EVENTS\n    events.append(event)\n",
+        "EVENTS = []\ndef record(event):\n    a = EVENTS\n    b = a\n    b.append(event)\n",
+        # the same local name aliases two attributes in two methods: both may grow
+        OWNER.replace("self.history.append(value)", "h = self.history\n        h.append(value)")
+        + "\n    def other(self):\n        h = self.other\n        return h\n",
+    ],
+)
+def test_growth_through_a_plain_alias_keeps_the_file(source):
+    assert _findings(source) & {"MF101", "MF102"}
+    assert _passes(source)
