@@ -219,6 +219,16 @@ def outermost(body: List[ast.stmt], kinds: tuple = _DEFS) -> List[ast.stmt]:
     return found
 
 
+def called_name(call: ast.Call) -> str:
+    """The last name of what is called (``open`` for ``open()`` and ``io.open()``), or ""."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
 def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     """The blocks of a compound statement (body, else, finally, handlers, match cases)."""
     lists: List[List[ast.stmt]] = []
@@ -233,4 +243,4 @@ def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return lists
 
 
-__all__ = ["AstIndex", "Placed", "identifiers", "outermost", "statement_lists"]
+__all__ = ["AstIndex", "Placed", "called_name", "identifiers", "outermost", "statement_lists"]

@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple, Union
 
-from memfix.astindex import AstIndex
+from memfix.astindex import AstIndex, called_name
 from memfix.fixers._growth_dismiss import dismissed, growth_uses
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
@@ -26,15 +26,6 @@ Key = Tuple[str, str]  # ("attr", name) or ("name", name)
 Tree = Union[ast.Module, AstIndex]
 
 
-def _callee(node: ast.Call) -> str:
-    func = node.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
-
-
 def _keyword(node: ast.Call, name: str) -> Optional[ast.expr]:
     return next((k.value for k in node.keywords if k.arg == name), None)
 
@@ -43,14 +34,14 @@ def _is_list(value: Optional[ast.expr]) -> bool:
     if isinstance(value, ast.List):
         return True
     if isinstance(value, ast.Call):
-        callee = _callee(value)
+        callee = called_name(value)
         factory = _keyword(value, "default_factory")
         return callee == "list" or (callee == "field" and isinstance(factory, ast.Name) and factory.id == "list")
     return False
 
 
 def _is_unbounded_deque(value: Optional[ast.expr]) -> bool:
-    if isinstance(value, ast.Call) and _callee(value) == "deque" and len(value.args) <= 1:
+    if isinstance(value, ast.Call) and called_name(value) == "deque" and len(value.args) <= 1:
         maxlen = _keyword(value, "maxlen")
         return maxlen is None or (isinstance(maxlen, ast.Constant) and maxlen.value is None)
     return False
@@ -59,7 +50,7 @@ def _is_unbounded_deque(value: Optional[ast.expr]) -> bool:
 def _is_defaultdict_list(value: Optional[ast.expr]) -> bool:
     return (
         isinstance(value, ast.Call)
-        and _callee(value) == "defaultdict"
+        and called_name(value) == "defaultdict"
         and len(value.args) == 1
         and isinstance(value.args[0], ast.Name)
         and value.args[0].id == "list"

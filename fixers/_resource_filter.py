@@ -28,7 +28,7 @@ import ast
 from bisect import bisect_left, bisect_right
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from memfix.astindex import AstIndex, statement_lists
+from memfix.astindex import AstIndex, called_name, statement_lists
 
 Position = Tuple[int, int]
 
@@ -166,15 +166,6 @@ def _collect(root: ast.AST, stmt: ast.stmt, wanted: Set[int], found: Dict[int, T
         stack.extend((child, inner) for child in ast.iter_child_nodes(node))
 
 
-def _called_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
 def managed_or_returned(
     call: ast.Call,
     stmt: ast.stmt,
@@ -195,7 +186,7 @@ def managed_or_returned(
             ):
                 return False  # `with sqlite3.connect(p) as c:` is reported
             return True
-        if isinstance(ancestor, ast.Call) and _called_name(ancestor) in managing:
+        if isinstance(ancestor, ast.Call) and called_name(ancestor) in managing:
             return True
         if isinstance(ancestor, ast.Lambda) and ancestor.body is call:
             return True
