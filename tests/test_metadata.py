@@ -153,3 +153,28 @@ def test_walk_visits_in_libcst_order(text):
     module.visit(fast)
     assert len(slow.events) >= 2  # the module, at least
     assert fast.events == slow.events
+
+
+def test_without_the_shortcuts_libcst_computes_the_same_findings(monkeypatch):
+    """If a libcst release changes what the shortcuts rely on, the wrapper falls back to libcst's
+    own providers: the findings must not change."""
+    from memfix import engine, nodes
+    from memfix.config import Settings
+    from memfix.fixers import FIXERS
+
+    settings = Settings(cache=False, unsafe_fixes=True)
+    cases = [p for p in FIXTURES if not p.name.endswith(".expected.py")][::4]
+
+    def findings():
+        found = []
+        for path in cases:
+            result = engine.detect(path.read_text(encoding="utf-8"), str(path), settings, FIXERS)
+            found.append([(f.code, f.symbol, f.span, f.message) for f in result.findings])
+        return found
+
+    fast = findings()
+    monkeypatch.setattr(nodes, "batched_hooks_are_module_only", lambda: False)
+    module = cst.parse_module("x = 1\n")
+    assert ScopeProvider not in metadata_wrapper(module)._metadata  # libcst's provider, then
+    assert findings() == fast
+    assert any(fast)
