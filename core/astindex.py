@@ -8,6 +8,7 @@ Everything here is computed on first use and kept for the life of the index (one
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type, TypeVar, Union
 
@@ -15,6 +16,7 @@ N = TypeVar("N", bound=ast.AST)
 M = TypeVar("M")
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class AstIndex:
         self._by_class: Optional[Dict[type, List[ast.AST]]] = None
         self._spelled: Dict[int, FrozenSet[str]] = {}
         self._own: Dict[int, FrozenSet[str]] = {}  # statement -> what it spells outside its blocks
+        self._functions: Optional[Tuple[List[Tuple[int, int]], List[ast.AST]]] = None  # by position
+        self._nested_spelled: Dict[int, FrozenSet[str]] = {}
         self._units: Optional[List[ast.stmt]] = None
         self._memo: Dict[str, object] = {}
 
@@ -89,6 +93,33 @@ class AstIndex:
                 names = self._statement_spelled(node)
             else:
                 names = self._spelled[key] = frozenset(identifiers(node))
+        return names
+
+    def nested_functions(self, function: ast.AST) -> List[ast.AST]:
+        """The functions and lambdas anywhere inside ``function`` (decorators, defaults and
+        annotations included), found by position among the index's functions: source nesting is
+        tree nesting, so no walk of ``function`` is needed."""
+        if self._functions is None:
+            found = sorted(self.nodes(*_FUNCTION_NODES), key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
+            self._functions = ([(n.lineno, n.col_offset) for n in found], found)  # type: ignore[attr-defined]
+        starts, functions = self._functions
+        decorators = getattr(function, "decorator_list", ())
+        start = min([(function.lineno, function.col_offset)] + [(d.lineno, d.col_offset) for d in decorators])  # type: ignore[attr-defined]
+        end = (function.end_lineno, function.end_col_offset)  # type: ignore[attr-defined]
+        inside = []
+        for position in range(bisect_left(starts, start), len(starts)):
+            if starts[position] >= end:
+                break
+            if functions[position] is not function:
+                inside.append(functions[position])
+        return inside
+
+    def nested_spelled(self, function: ast.AST) -> FrozenSet[str]:
+        """The identifiers the functions and lambdas nested in ``function`` spell."""
+        key = id(function)
+        names = self._nested_spelled.get(key)
+        if names is None:
+            names = self._nested_spelled[key] = frozenset().union(*(self.spelled(n) for n in self.nested_functions(function)))
         return names
 
     def own_spelled(self, stmt: ast.stmt) -> FrozenSet[str]:

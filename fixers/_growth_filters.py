@@ -20,7 +20,6 @@ from memfix.prefilter import FilterResult, spelling_regions
 
 _GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 Key = Tuple[str, str]  # ("attr", name) or ("name", name)
 Tree = Union[ast.Module, AstIndex]
@@ -104,19 +103,11 @@ class GrowthShapes:
 
 def _shapes(index: AstIndex) -> GrowthShapes:
     shapes = GrowthShapes()
-    nested_names: Dict[int, Set[str]] = {}  # function -> names its nested functions spell
     shared = {name for node in index.nodes(ast.Global, ast.Nonlocal) for name in node.names}  # type: ignore[attr-defined]
     aliases: Dict[str, Set[Key]] = {}  # local name -> the attributes and names it aliases
 
     def used_by_nested(function: ast.AST, name: str) -> bool:
-        names = nested_names.get(id(function))
-        if names is None:
-            names = set()
-            for node in ast.walk(function):
-                if node is not function and isinstance(node, _NESTED):
-                    names |= index.spelled(node)
-            nested_names[id(function)] = names
-        return name in names
+        return name in index.nested_spelled(function)
 
     for placed in index.simple_statements():
         stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer

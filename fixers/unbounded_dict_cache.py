@@ -305,15 +305,8 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
         return False
     anchors: List[ast.stmt] = []
     names: Set[str] = set()
-    nested: Dict[int, bool] = {}
-
     def has_nested(function: ast.AST) -> bool:
-        if id(function) not in nested:
-            nested[id(function)] = any(
-                n is not function and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-                for n in ast.walk(function)
-            )
-        return nested[id(function)]
+        return bool(index.nested_functions(function))
 
     whole: List[ast.stmt] = []
     for placed in index.simple_statements():

@@ -106,3 +106,28 @@ def test_closure_list_keeps_only_its_function():
     growth = next(f for f in FIXERS if f.code == "MF101")
     result = growth.ast_filter(AstIndex(ast.parse(source)))
     assert _kept_names(result) == ["test_a"]
+
+
+def test_nested_functions_are_found_by_position_like_a_walk():
+    import ast
+
+    from memfix.astindex import AstIndex
+
+    source = (
+        "@register(lambda x: x)\n"
+        "def outer(a=lambda: 0):\n"
+        "    def inner():\n"
+        "        return [lambda y: y for _ in ()]\n"
+        "    return inner\n"
+        "def after(): pass\n"
+        "f = lambda: (lambda: 1)\n"
+    )
+    tree = ast.parse(source)
+    index = AstIndex(tree)
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.Lambda)):
+            walked = [n for n in ast.walk(function) if n is not function and isinstance(n, (ast.FunctionDef, ast.Lambda))]
+            assert {id(n) for n in index.nested_functions(function)} == {id(n) for n in walked}
+    outer = tree.body[0]
+    assert len(index.nested_functions(outer)) == 4  # the decorator's, the default's, inner, inner's
+    assert "y" in index.nested_spelled(outer) and "after" not in index.nested_spelled(outer)
