@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from memfix.config import Settings
@@ -252,8 +251,11 @@ def apply_fixes(
             continue
         ctx = FileContext(path, settings, text)
         new_module = wrapper.visit(fixer.transformer(ctx, plans))
-        if ctx.codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            new_module = AddImportsVisitor(ctx.codemod).transform_module(new_module)
+        if ctx.codemod is not None:  # a rule scheduled an import
+            from libcst.codemod.visitors import AddImportsVisitor
+
+            if ctx.codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+                new_module = AddImportsVisitor(ctx.codemod).transform_module(new_module)
         if not new_module.deep_equals(current):
             current = new_module
             tree_changed = True

@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import (
     Assignment,
     ClassScope,
@@ -743,14 +742,20 @@ class WithRewriteDetector(BaseDetector):
         return uses
 
     def _is_close_statement(self, statement: cst.CSTNode, name: str, methods: FrozenSet[str] = frozenset({"close"})) -> bool:
-        return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and m.matches(
-            statement.body[0],
-            m.Expr(
-                value=m.Call(
-                    func=m.Attribute(value=m.Name(name), attr=m.OneOf(*(m.Name(n) for n in sorted(methods)))), args=[]
-                )
-            ),
-        ) if methods else False
+        """``name.close()`` (or another of ``methods``, without arguments) as a statement of its own."""
+        if not (methods and isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+            return False
+        expr = statement.body[0]
+        call = expr.value if isinstance(expr, cst.Expr) else None
+        if not isinstance(call, cst.Call) or call.args:
+            return False
+        func = call.func
+        return (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == name
+            and func.attr.value in methods
+        )
 
     @staticmethod
     def _close_call(statement: cst.CSTNode) -> str:

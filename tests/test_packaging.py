@@ -76,3 +76,15 @@ def test_wheel_contains_only_the_memfix_package(tmp_path):
     assert not any(n.startswith(("tests/", "fixers/", "cli/", "core/")) for n in names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "memfix = memfix.cli.app:main" in entry_points
+
+
+def test_start_up_leaves_libcst_codemod_for_runs_that_fix():
+    """libcst.codemod (and libcst.matchers, which it imports) cost about half a second to import:
+    a pre-commit run over a few files without fixes should not pay it."""
+
+    code = (
+        "import sys, memfix.cli.app\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('libcst.codemod', 'libcst.matchers'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
