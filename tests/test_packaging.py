@@ -81,7 +81,6 @@ def test_wheel_contains_only_the_memfix_package(tmp_path):
 def test_start_up_leaves_libcst_codemod_for_runs_that_fix():
     """libcst.codemod (and libcst.matchers, which it imports) cost about half a second to import:
     a pre-commit run over a few files without fixes should not pay it."""
-
     code = (
         "import sys, memfix.cli.app\n"
         "print(sorted(m for m in sys.modules if m.startswith(('libcst.codemod', 'libcst.matchers'))))\n"

@@ -48,3 +48,22 @@ def test_few_files_run_in_process(tmp_path, monkeypatch):
         (tmp_path / f"m{i}.py").write_text(FIXABLE)
     report = runner.run([str(tmp_path)], Settings(jobs=8, cache=False, respect_gitignore=False))
     assert len(report.files) == 3 and len(report.findings) == 3
+
+
+def test_pool_workers_tune_their_own_collector_and_leave_the_callers_alone(tmp_path):
+    import gc
+    from concurrent.futures import ProcessPoolExecutor
+
+    from memfix.discover import SourceFile
+    from memfix.fixers import FIXERS
+    from memfix.model import Mode
+
+    with ProcessPoolExecutor(max_workers=1, initializer=runner._worker_init) as pool:
+        assert pool.submit(gc.get_threshold).result() == runner._WORKER_GC_THRESHOLDS
+    before = gc.get_threshold()
+    for n in range(4):
+        (tmp_path / f"m{n}.py").write_text("class A:\n    def __init__(self):\n        self.items = []\n", encoding="utf-8")
+    files = [SourceFile(str(p), str(p)) for p in sorted(tmp_path.glob("*.py"))]
+    reports = runner.process_files(files, Settings(cache=False, jobs=2), Mode.DRY_RUN, FIXERS)
+    assert len(reports) == 4
+    assert gc.get_threshold() == before
