@@ -22,6 +22,10 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from memfix.astindex import AstIndex, outermost
 
+#: ``match`` patterns (Python 3.10+); empty tuples on 3.9, where no node is one
+_MATCH_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
+_MATCH_MAPPING = getattr(ast, "MatchMapping", ())
+
 Position = Tuple[int, int]
 Span = Tuple[Position, Position]
 
@@ -183,9 +187,9 @@ class DictCacheEvidence:
                     names.update(node.names)
                 elif isinstance(node, ast.ExceptHandler) and node.name:
                     names.add(node.name)
-                elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                elif isinstance(node, _MATCH_CAPTURES) and node.name:
                     names.add(node.name)
-                elif isinstance(node, ast.MatchMapping) and node.rest:
+                elif isinstance(node, _MATCH_MAPPING) and node.rest:
                     names.add(node.rest)
             self._binds[key] = names
         return self._binds[key]

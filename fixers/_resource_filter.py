@@ -32,6 +32,8 @@ from memfix.astindex import AstIndex, called_name, statement_lists
 
 Position = Tuple[int, int]
 
+#: ``match`` arrived in Python 3.10; on 3.9 no node is a case (an empty tuple matches nothing)
+_MATCH_CASE = getattr(ast, "match_case", ())
 #: statements whose blocks are not expressions of their own (handled through statement_lists)
 _BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
 
@@ -106,7 +108,7 @@ def _header_roots(stmt: ast.stmt) -> Iterable[ast.AST]:
             for item in value or ():
                 if isinstance(item, ast.excepthandler) and item.type is not None:
                     yield item.type
-                elif isinstance(item, ast.match_case):
+                elif isinstance(item, _MATCH_CASE):
                     yield item.pattern
                     if item.guard is not None:
                         yield item.guard
