@@ -12,10 +12,13 @@ top of it 17.4 s, against 6.4 s of parsing). Much of that is bookkeeping around 
 * ``ExpressionContextProvider`` and ``ScopeProvider`` are "batchable" providers whose only hook is
   ``visit_Module``, which runs their real visitor. libcst still walks the whole tree around that
   call, once per provider, to dispatch hooks nobody defined: as costly as the real visitor.
-  :func:`expression_contexts` and :func:`scopes` call ``visit_Module`` directly.
+  :func:`expression_contexts` and :func:`scopes` do what ``visit_Module`` does, with libcst's own
+  visitors walked by :class:`_Walk`: children in libcst's order (memfix.cstorder), hooks from a
+  per-class table, and no rebuilt copy of every node (libcst's ``visit`` makes one even for a
+  read-only visitor).
 
-The answers are libcst's own (tests/test_metadata.py compares them with the providers on the
-fixtures). Every mapping is computed on first use and never refers back to the wrapper or the
+The answers are libcst's own (tests/test_metadata.py compares them with the providers; a one-off
+comparison over every 2nd standard-library file found no difference). Every mapping is computed on first use and never refers back to the wrapper or the
 resolved table, so the table holds no reference cycle (see ``memfix.nodes.LazyQualifiedNames``).
 """
 
@@ -26,9 +29,8 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
-from libcst.metadata import ExpressionContextProvider, ScopeProvider
+from libcst.metadata import ExpressionContextProvider, ScopeProvider, scope_provider
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
-from libcst.metadata import scope_provider
 from libcst.metadata.scope_provider import ScopeVisitor
 
 from memfix.cstorder import is_node, visit_order
