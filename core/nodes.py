@@ -229,6 +229,17 @@ def dispatch(
             stack.extend([(child, False) for child in reversed(found)])
 
 
+def calls_method_on(call: cst.Call, name: str, methods: Iterable[str]) -> bool:
+    """``call`` is ``name.<one of methods>(...)``: a method of a plain name, called."""
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value == name
+        and func.attr.value in methods
+    )
+
+
 def all_names(module: cst.CSTNode) -> Set[str]:
     """Every identifier spelled in the module: a fresh name must avoid all of them, so that it
     shadows nothing in any scope."""

@@ -265,7 +265,8 @@ class GrowthUses:
         return bool(table.get(key, set()) - {id(statement)})
 
 
-def _key(node: ast.AST) -> Optional[Key]:
+def key_of(node: ast.AST) -> Optional[Key]:
+    """How the growth filters and the analysis file a container: by attribute or by name."""
     if isinstance(node, ast.Attribute):
         return ("attr", node.attr)
     if isinstance(node, ast.Name):
@@ -343,7 +344,7 @@ class _Collector:
     # -- growth sites ---------------------------------------------------------------------------
 
     def grow(self, node: ast.AST, alias: bool = False) -> None:
-        key = _key(node)
+        key = key_of(node)
         if key in self.wanted:
             self.uses.grows.setdefault(key, []).append(Site(node, alias))
 
@@ -353,7 +354,7 @@ class _Collector:
         """``expr`` (``recv.attr`` or ``name``) is certainly bounded or made opaque at ``at``.
         ``read``: a read of ``expr`` (resolved as a read); else a binding of the name made by a
         statement. ``rebind``: an attribute re-bind, which counts outside ``__init__`` only."""
-        if _key(expr) not in self.wanted:
+        if key_of(expr) not in self.wanted:
             return
         frame = self.scopes.at(at)
         if isinstance(expr, ast.Attribute):
@@ -499,7 +500,7 @@ class _Collector:
             return
         for target in targets:
             if isinstance(target, (ast.Attribute, ast.Name)):
-                if _key(target) not in self.wanted:
+                if key_of(target) not in self.wanted:
                     continue
                 name = target.attr if isinstance(target, ast.Attribute) else target.id
                 if name in self.index.spelled(value):

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Dict, List, Optional, Set, Union
 
 from memfix.astindex import AstIndex, called_name
-from memfix.fixers._growth_dismiss import dismissed, growth_uses
+from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
 _GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
-Key = Tuple[str, str]  # ("attr", name) or ("name", name)
 Tree = Union[ast.Module, AstIndex]
 
 
@@ -69,14 +68,6 @@ def _is_tail_rebind(node: ast.Assign) -> bool:
     )
 
 
-def _key(node: ast.expr) -> Optional[Key]:
-    if isinstance(node, ast.Attribute):
-        return ("attr", node.attr)
-    if isinstance(node, ast.Name):
-        return ("name", node.id)
-    return None
-
-
 @dataclass
 class Definition:
     statement: ast.stmt
@@ -120,7 +111,7 @@ def _shapes(index: AstIndex) -> GrowthShapes:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value
             for target in targets:
-                key = _key(target)
+                key = key_of(target)
                 if key is None:
                     continue
                 # where the shared analysis (fixers._growth._FactCollector) takes a definition
@@ -145,23 +136,23 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                 if kind is not None:
                     kind.extend(Definition(stmt, k, class_name, stays_in, owner) for k in defined)
                 elif isinstance(target, ast.Name) and isinstance(value, (ast.Attribute, ast.Name)):
-                    aliases.setdefault(target.id, set()).add(_key(value))  # type: ignore[arg-type]
+                    aliases.setdefault(target.id, set()).add(key_of(value))  # type: ignore[arg-type]
                 if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
                     shapes.grown.add(key)
             if isinstance(stmt, ast.Assign) and _is_tail_rebind(stmt):
                 target = stmt.targets[0]
                 while isinstance(target, ast.Subscript):  # d[k] = d[k][-K:]: a key
                     target = target.value
-                key = _key(target) or ("attr", "")
+                key = key_of(target) or ("attr", "")
                 if key[0] == "attr" or key[1] in shared or target is not stmt.targets[0]:
                     shapes.trims.append(Definition(stmt, key, class_name, None))
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
-            key = _key(stmt.target)
+            key = key_of(stmt.target)
             if key is not None:
                 shapes.grown.add(key)
     for node in index.nodes(ast.Attribute):
         if node.attr in _GROW_METHODS:
-            key = _key(node.value)
+            key = key_of(node.value)
             if key is not None:
                 shapes.grown.add(key)
     # growth through `h = self.items` / `h = ITEMS` (and an alias of an alias: the analysis

@@ -34,6 +34,7 @@ from libcst.metadata import (
 from memfix.fixer import BaseDetector
 from memfix.model import Safety
 from memfix.fixers._with_plans import NestClosingPlan, OpenerSpec, WithPlan
+from memfix.nodes import calls_method_on
 
 Block = Union[cst.IndentedBlock, cst.Module]
 
@@ -747,15 +748,7 @@ class WithRewriteDetector(BaseDetector):
             return False
         expr = statement.body[0]
         call = expr.value if isinstance(expr, cst.Expr) else None
-        if not isinstance(call, cst.Call) or call.args:
-            return False
-        func = call.func
-        return (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == name
-            and func.attr.value in methods
-        )
+        return isinstance(call, cst.Call) and not call.args and calls_method_on(call, name, methods)
 
     @staticmethod
     def _close_call(statement: cst.CSTNode) -> str:

@@ -102,6 +102,7 @@ from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or
 from memfix.fixers._with_rewrite import CONSUMERS, MANAGING_METHODS, WithRewriteDetector, _Verdict
 from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
+from memfix.nodes import calls_method_on
 from memfix.prefilter import FilterResult, enclosing_functions
 
 RULE = Rule(
@@ -296,13 +297,7 @@ def _calls_on(statement: cst.CSTNode, name: str, methods: FrozenSet[str]) -> Lis
 
     class _Visitor(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> None:
-            func = node.func
-            if (
-                isinstance(func, cst.Attribute)
-                and isinstance(func.value, cst.Name)
-                and func.value.value == name
-                and func.attr.value in methods
-            ):
+            if calls_method_on(node, name, methods):
                 found.append(node)
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
