@@ -201,7 +201,7 @@ def _run_detector(
     detector = fixer.detector(ctx, fixer.rule)
     with detector.resolve(wrapper):
         dispatch(wrapper.module, detector, children_of(wrapper))
-    # the walk visits siblings in field order: report in source order, whatever the walk
+    # a detector may report late (at leave_Module, from a whole-module analysis): source order
     return sorted(detector.reports, key=lambda r: (r.finding.span.line, r.finding.span.column))
 
 

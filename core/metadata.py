@@ -24,6 +24,7 @@ resolved table, so the table holds no reference cycle (see ``memfix.nodes.LazyQu
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import libcst as cst
@@ -98,11 +99,14 @@ class _Walk(cst.CSTVisitor):
             )
         return pair  # type: ignore[return-value]
 
-    def _hooked_fields(self, kind: type, order: Tuple[str, ...]) -> frozenset:
+    def _hooked_fields(self, kind: type) -> frozenset:
+        """The fields of a node class this visitor has its own ``visit_X_field`` hooks for (read
+        from the hooks, not from one node's visiting order, which can lack an absent field)."""
         hooked = self._field_hooks.get(kind)
         if hooked is None:
+            prefix = f"{kind.__name__}_"
             own = _own_field_hooks(type(self))
-            hooked = self._field_hooks[kind] = frozenset(f for f in order if f"{kind.__name__}_{f}" in own)
+            hooked = self._field_hooks[kind] = frozenset(h[len(prefix):] for h in own if h.startswith(prefix))
         return hooked
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -110,9 +114,8 @@ class _Walk(cst.CSTVisitor):
         visit = self._hooks(type(node))[0]
         if visit is not None and visit(node) is False:
             return False
-        order = visit_order(node)
-        hooked = self._hooked_fields(type(node), order)
-        for name in order:
+        hooked = self._hooked_fields(type(node))
+        for name in visit_order(node):
             if name in hooked:
                 self.on_visit_attribute(node, name)
             value = getattr(node, name)
@@ -206,7 +209,8 @@ def scopes(module: cst.Module, contexts: Mapping[cst.CSTNode, object]) -> Mappin
     return _Lazy(lambda: _scopes_of(module, contexts))
 
 
-def batched_hooks_are_module_only() -> bool:
+@functools.lru_cache(maxsize=1)  # a property of the installed libcst: checked once per process
+def libcst_fits_shortcuts() -> bool:
     """Whether this libcst still works the way memfix's shortcuts assume: its context and scope
     providers do all their work in ``visit_Module``, their visitors keep libcst's ``on_visit``, and
     ``ScopeVisitor.on_leave`` is the one _ScopeWalk restates. If a release changes any of it, the

@@ -23,7 +23,7 @@ from libcst.metadata import (
 from libcst.metadata.base_provider import LazyValue
 
 from memfix.cstorder import child_nodes
-from memfix.metadata import Positions, batched_hooks_are_module_only, expression_contexts, scopes
+from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes
 
 #: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
 Metadata = Mapping[object, Mapping[cst.CSTNode, object]]
@@ -183,7 +183,7 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
         parents, resolved.children = tree_maps(module)
         resolved[ParentNodeProvider] = parents
         resolved[PositionProvider] = Positions(module)
-        if batched_hooks_are_module_only():
+        if libcst_fits_shortcuts():
             contexts = expression_contexts(module)
             resolved[ExpressionContextProvider] = contexts
             resolved[ScopeProvider] = scopes(module, contexts)

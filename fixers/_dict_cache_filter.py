@@ -97,7 +97,7 @@ class DictCacheEvidence:
 
     def nested_store(self, name: str, function: ast.stmt) -> bool:
         """Some store of ``name`` lies inside a function nested (at any depth) in ``function``."""
-        inner = [bounds(n) for n in ast.walk(function) if n is not function and isinstance(n, _FUNCS)]
+        inner = [bounds(n) for n in self.index.nested_functions(function) if isinstance(n, _FUNCS)]
         return any(_inside(position, span) for n, position in self.stores if n == name for span in inner)
 
     # -- evictions --------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ class DictCacheEvidence:
             if not _position(method.body[0]) <= position:
                 return False  # a decorator, default or annotation
             return not any(
-                n is not method and isinstance(n, _FUNCS) and _inside(position, bounds(n)) for n in ast.walk(method)
+                isinstance(n, _FUNCS) and _inside(position, bounds(n)) for n in self.index.nested_functions(method)
             )
         return False
 

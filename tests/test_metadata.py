@@ -11,7 +11,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import ExpressionContextProvider, MetadataWrapper, PositionProvider, ScopeProvider
 
-from memfix.metadata import Positions, batched_hooks_are_module_only, expression_contexts, scopes
+from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes
 from memfix.nodes import metadata_wrapper
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
@@ -54,7 +54,7 @@ def test_positions_equal_libcst_position_provider(text):
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_contexts_and_scopes_equal_libcst_providers(text):
-    assert batched_hooks_are_module_only()
+    assert libcst_fits_shortcuts()
     module = cst.parse_module(text)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     expected_contexts = wrapper.resolve(ExpressionContextProvider)
@@ -173,7 +173,7 @@ def test_without_the_shortcuts_libcst_computes_the_same_findings(monkeypatch):
         return found
 
     fast = findings()
-    monkeypatch.setattr(nodes, "batched_hooks_are_module_only", lambda: False)
+    monkeypatch.setattr(nodes, "libcst_fits_shortcuts", lambda: False)
     module = cst.parse_module("x = 1\n")
     assert ScopeProvider not in metadata_wrapper(module)._metadata  # libcst's provider, then
     assert findings() == fast
