@@ -26,6 +26,7 @@ from libcst.metadata import MetadataWrapper
 from memfix.config import Settings
 from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
+from memfix.imports import add_scheduled_imports, has_scheduled_imports
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
 from memfix.nodes import children_of, dispatch, metadata_wrapper
 from memfix.astindex import AstIndex
@@ -251,11 +252,8 @@ def apply_fixes(
             continue
         ctx = FileContext(path, settings, text)
         new_module = wrapper.visit(fixer.transformer(ctx, plans))
-        if ctx.codemod is not None:  # a rule scheduled an import
-            from libcst.codemod.visitors import AddImportsVisitor
-
-            if ctx.codemod.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-                new_module = AddImportsVisitor(ctx.codemod).transform_module(new_module)
+        if ctx.codemod is not None and has_scheduled_imports(ctx.codemod):
+            new_module = add_scheduled_imports(new_module, ctx.codemod)
         if not new_module.deep_equals(current):
             current = new_module
             tree_changed = True
