@@ -67,8 +67,11 @@ def process_one(source: SourceFile, job: _Job, fixers: Sequence[Fixer]) -> FileR
             return hit
     report = process_file(source, job.settings, job.mode, fixers)
     if report.parsed and job.collect:
-        # scope metadata holds reference cycles: free this file's trees before the next one
+        # scope metadata holds reference cycles: free this file's trees before the next one. What
+        # survives is the worker's own state (caches, lazily imported modules): frozen, the next
+        # file's collection does not traverse it again (half of the collections' cost)
         gc.collect()
+        gc.freeze()
     if cache is not None and digest is not None and cacheable(report, job.mode):
         if _content_hash(source.real) == digest:  # not edited while we were reading it
             cache.store(source.display, digest, report)

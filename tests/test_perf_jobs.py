@@ -67,3 +67,37 @@ def test_pool_workers_tune_their_own_collector_and_leave_the_callers_alone(tmp_p
     reports = runner.process_files(files, Settings(cache=False, jobs=2), Mode.DRY_RUN, FIXERS)
     assert len(reports) == 4
     assert gc.get_threshold() == before
+
+
+def test_a_worker_freezes_what_survives_each_files_collection(tmp_path):
+    """The per-file collection frees the file's cycles, then freezes what is left (the worker's own
+    state), so the next file's collection does not traverse it again; a caller's process is never
+    touched (collect=False)."""
+    import gc
+    from concurrent.futures import ProcessPoolExecutor
+
+    from memfix.discover import SourceFile
+    from memfix.fixers import FIXERS
+    from memfix.model import Mode
+
+    path = tmp_path / "m.py"
+    path.write_text("class A:\n    def __init__(self):\n        self.items = []\n\n    def add(self, x):\n        self.items.append(x)\n", encoding="utf-8")
+    source = SourceFile(str(path), str(path))
+    with ProcessPoolExecutor(max_workers=1, initializer=runner._worker_init) as pool:
+        frozen, young, parsed = pool.submit(_freeze_after_one_file, source, FIXERS).result()
+    assert parsed
+    assert frozen > 0
+    assert young < 100  # nothing of the file is left for the next collection to traverse
+    before = gc.get_freeze_count()
+    runner.process_one(source, runner._Job(Settings(cache=False), Mode.DRY_RUN, None), FIXERS)
+    assert gc.get_freeze_count() == before
+
+
+def _freeze_after_one_file(source, fixers):
+    import gc
+
+    from memfix.model import Mode
+
+    gc.unfreeze()
+    report = runner.process_one(source, runner._Job(Settings(cache=False), Mode.DRY_RUN, None, collect=True), fixers)
+    return gc.get_freeze_count(), len(gc.get_objects()), report.parsed
