@@ -28,7 +28,7 @@ from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.imports import add_scheduled_imports, has_scheduled_imports
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
-from memfix.nodes import children_of, dispatch, metadata_wrapper
+from memfix.nodes import children_of, dispatch, metadata_wrapper, module_code
 from memfix.astindex import AstIndex
 from memfix.prefilter import Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
@@ -259,8 +259,9 @@ def apply_fixes(
             tree_changed = True
     if not tree_changed:
         return outcome
+    original_code = module_code(detection.wrapper)
     if detection.sliced:
-        spliced = splice_slice(text, detection.module.code, current.code)
+        spliced = splice_slice(text, original_code, current.code)
         if isinstance(spliced, SpliceError):
             # the rewrite reached beyond the slice: plan and rewrite again on the whole text
             full = _detect_in(text, text, path, settings, detection.candidates)
@@ -270,7 +271,7 @@ def apply_fixes(
             return apply_fixes(text, path, settings, full)
         outcome.new_text = spliced
         return outcome
-    spliced = splice(text, detection.module.code, current.code)
+    spliced = splice(text, original_code, current.code)
     if isinstance(spliced, SpliceError):
         outcome.error = FileError(path, "roundtrip", f"fix not offered: {spliced}")
         return outcome

@@ -298,6 +298,9 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         self._module: Optional[cst.Module] = module
         self._spans: Dict[cst.CSTNode, Span] = {}
         self._ranges: Dict[cst.CSTNode, CodeRange] = {}
+        #: the module's code, as the position pass generated it (None until then): the fix step
+        #: needs it too, and generating it again costs as much as a parse
+        self.code: Optional[str] = None
 
     def spans(self) -> Mapping[cst.CSTNode, Span]:
         """Every node's ``(start line, start column, end line, end column)``."""
@@ -305,6 +308,7 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             state = _PositionState(self._module)
             self._module._codegen(state)
             self._spans, self._module = state.spans, None
+            self.code = "".join(state.tokens)
         return self._spans
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:

@@ -192,6 +192,15 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
     return wrapper
 
 
+def module_code(wrapper: MetadataWrapper) -> str:
+    """``wrapper.module.code``, reusing the code the position pass generated when it has run
+    (it has, for every file with a finding)."""
+    table = getattr(wrapper, "_metadata", None)
+    positions = table.get(PositionProvider) if isinstance(table, dict) else None
+    code = getattr(positions, "code", None) if isinstance(positions, Positions) else None
+    return code if code is not None else wrapper.module.code
+
+
 def dispatch(
     root: cst.CSTNode, visitor: cst.CSTVisitor, children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]] = None
 ) -> None:

@@ -48,8 +48,10 @@ def test_positions_equal_libcst_position_provider(text):
     module = cst.parse_module(text)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     fast = Positions(module)
+    assert fast.code is None  # nothing generated until a position is asked for
     assert set(fast) == set(expected)
     assert all(fast[node] == expected[node] for node in expected)
+    assert fast.code == module.code  # the fix step splices with it
 
 
 @pytest.mark.parametrize("text", TEXTS)
