@@ -33,6 +33,7 @@ from memfix.astindex import AstIndex
 from memfix.prefilter import Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
 from memfix.suppress import find_suppressions, is_suppressed
+from memfix.transform import same_module, transform
 
 
 @dataclass
@@ -251,10 +252,10 @@ def apply_fixes(
         if not plans:
             continue
         ctx = FileContext(path, settings, text)
-        new_module = wrapper.visit(fixer.transformer(ctx, plans))
+        new_module = transform(wrapper, fixer.transformer(ctx, plans), plans)
         if ctx.codemod is not None and has_scheduled_imports(ctx.codemod):
             new_module = add_scheduled_imports(new_module, ctx.codemod)
-        if not new_module.deep_equals(current):
+        if not same_module(current, new_module):
             current = new_module
             tree_changed = True
     if not tree_changed:
