@@ -87,6 +87,9 @@ class _Walk(cst.CSTVisitor):
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self._field_hooks = {}
         self._node_hooks = {}
+        #: the tree's children table (memfix.nodes.tree_maps), when the caller has one: reading a
+        #: node's children from it beats finding them field by field again
+        self._children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]] = None
 
     def _hooks(self, kind: type) -> Tuple[Optional[Callable[[cst.CSTNode], object]], Optional[Callable[[cst.CSTNode], object]]]:
         """``visit_X`` and ``leave_X`` for a node class, None for libcst's no-op stubs."""
@@ -115,6 +118,12 @@ class _Walk(cst.CSTVisitor):
         if visit is not None and visit(node) is False:
             return False
         hooked = self._hooked_fields(type(node))
+        found = self._children.get(node) if self._children is not None and not hooked else None
+        if found is not None:
+            for child in found:
+                self.on_visit(child)
+                self.on_leave(child)
+            return False
         for name in visit_order(node):
             if name in hooked:
                 self.on_visit_attribute(node, name)
@@ -183,30 +192,37 @@ def _assignment_like(kind: type) -> bool:
     return known
 
 
-def _contexts_of(module: cst.Module) -> Mapping[cst.CSTNode, object]:
+Children = Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]]
+
+
+def _contexts_of(module: cst.Module, children: Children = None) -> Mapping[cst.CSTNode, object]:
     provider = ExpressionContextProvider()
-    module.visit(_ContextWalk(provider, ExpressionContext.LOAD))  # ExpressionContextProvider.visit_Module
+    visitor = _ContextWalk(provider, ExpressionContext.LOAD)  # ExpressionContextProvider.visit_Module
+    visitor._children = children
+    module.visit(visitor)
     return provider._computed  # type: ignore[no-any-return]
 
 
-def _scopes_of(module: cst.Module, contexts: Mapping[cst.CSTNode, object]) -> Mapping[cst.CSTNode, object]:
+def _scopes_of(module: cst.Module, contexts: Mapping[cst.CSTNode, object], children: Children = None) -> Mapping[cst.CSTNode, object]:
     provider = ScopeProvider()
     provider.metadata = {ExpressionContextProvider: contexts}  # what MetadataDependent.resolve sets
     visitor = _ScopeWalk(provider)  # ScopeProvider.visit_Module
+    visitor._children = children
     module.visit(visitor)
     visitor.infer_accesses()
     return provider._computed  # type: ignore[no-any-return]
 
 
-def expression_contexts(module: cst.Module) -> Mapping[cst.CSTNode, object]:
-    """``ExpressionContextProvider``'s mapping for ``module``, computed on first use."""
-    return _Lazy(lambda: _contexts_of(module))
+def expression_contexts(module: cst.Module, children: Children = None) -> Mapping[cst.CSTNode, object]:
+    """``ExpressionContextProvider``'s mapping for ``module``, computed on first use. ``children``:
+    the module's children table, if the caller has one."""
+    return _Lazy(lambda: _contexts_of(module, children))
 
 
-def scopes(module: cst.Module, contexts: Mapping[cst.CSTNode, object]) -> Mapping[cst.CSTNode, object]:
+def scopes(module: cst.Module, contexts: Mapping[cst.CSTNode, object], children: Children = None) -> Mapping[cst.CSTNode, object]:
     """``ScopeProvider``'s mapping for ``module``, computed on first use from ``contexts`` (its one
     dependency)."""
-    return _Lazy(lambda: _scopes_of(module, contexts))
+    return _Lazy(lambda: _scopes_of(module, contexts, children))
 
 
 @functools.lru_cache(maxsize=1)  # a property of the installed libcst: checked once per process

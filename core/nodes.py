@@ -184,9 +184,9 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
         resolved[ParentNodeProvider] = parents
         resolved[PositionProvider] = Positions(module)
         if libcst_fits_shortcuts():
-            contexts = expression_contexts(module)
+            contexts = expression_contexts(module, resolved.children)
             resolved[ExpressionContextProvider] = contexts
-            resolved[ScopeProvider] = scopes(module, contexts)
+            resolved[ScopeProvider] = scopes(module, contexts, resolved.children)
         resolved[QualifiedNameProvider] = LazyQualifiedNames(resolved, module, parents)
         wrapper._metadata = resolved
     return wrapper

@@ -12,7 +12,7 @@ import pytest
 from libcst.metadata import ExpressionContextProvider, MetadataWrapper, PositionProvider, ScopeProvider
 
 from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes
-from memfix.nodes import metadata_wrapper
+from memfix.nodes import metadata_wrapper, tree_maps
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -54,16 +54,18 @@ def test_positions_equal_libcst_position_provider(text):
     assert fast.code == module.code  # the fix step splices with it
 
 
+@pytest.mark.parametrize("with_children", [False, True], ids=["fields", "children table"])
 @pytest.mark.parametrize("text", TEXTS)
-def test_contexts_and_scopes_equal_libcst_providers(text):
+def test_contexts_and_scopes_equal_libcst_providers(text, with_children):
     assert libcst_fits_shortcuts()
     module = cst.parse_module(text)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     expected_contexts = wrapper.resolve(ExpressionContextProvider)
     expected_scopes = wrapper.resolve(ScopeProvider)
-    contexts = expression_contexts(module)
+    children = tree_maps(module)[1] if with_children else None
+    contexts = expression_contexts(module, children)
     assert dict(contexts) == dict(expected_contexts)
-    fast_scopes = scopes(module, contexts)
+    fast_scopes = scopes(module, contexts, children)
     # string annotations are parsed into fresh nodes on each computation: compare the tree's nodes
     in_tree = set(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
     assert {n for n in fast_scopes if n in in_tree} == {n for n in expected_scopes if n in in_tree}
