@@ -70,7 +70,7 @@ class AstIndex:
         stack: List[ast.AST] = [self.tree]
         pop, push, extend = stack.pop, stack.append, stack.extend
         AST = ast.AST
-        shapes = _SHAPES
+        children_of = CHILDREN.get
         while stack:
             node = pop()
             kind = node.__class__
@@ -79,8 +79,10 @@ class AstIndex:
                 by_class[kind] = [node]
             else:
                 bucket.append(node)
-            shape = shapes.get(kind) or shape_of(kind)
-            for name in shape.children:
+            children = children_of(kind)
+            if children is None:
+                children = shape_of(kind).children
+            for name in children:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     if value:
@@ -188,7 +190,7 @@ _SCALAR_FIELDS = frozenset(
     {"id", "attr", "arg", "asname", "module", "level", "kind", "type_comment", "is_async", "conversion", "simple", "tag", "kwd_attrs"}
 )
 #: fields that hold only childless singletons (``Load``, ``Add``, ``Eq``...): a third of all nodes
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
 _LEAF_CLASSES = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 #: a compound statement's blocks, in the order statement_lists gives them
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
@@ -215,6 +217,9 @@ class Shape(NamedTuple):
 
 
 _SHAPES: Dict[type, Shape] = {}
+#: ``shape_of(cls).children`` by class, for the walks' inner loops (a named tuple's attribute
+#: costs as much as the lookup)
+CHILDREN: Dict[type, Tuple[str, ...]] = {}
 
 
 def shape_of(cls: type) -> Shape:
@@ -223,7 +228,7 @@ def shape_of(cls: type) -> Shape:
     shape = _SHAPES.get(cls)
     if shape is None:
         fields: Tuple[str, ...] = tuple(getattr(cls, "_fields", ()))
-        children = tuple(f for f in fields if f not in _SCALAR_FIELDS and f not in _LEAF_FIELDS)
+        children = tuple(f for f in fields if f not in _SCALAR_FIELDS and f not in LEAF_FIELDS)
         blocks = tuple(f for f in _BLOCK_FIELDS if f in fields)
         clauses = tuple(f for f in _CLAUSE_FIELDS if f in fields)
         others = tuple(f for f in children if f not in _IDENTIFIER_FIELDS)
@@ -231,11 +236,12 @@ def shape_of(cls: type) -> Shape:
             children=children,
             names=tuple(f for f in fields if f in _IDENTIFIER_FIELDS),
             others=others,
-            leaf=any(f in _LEAF_FIELDS for f in fields),
+            leaf=any(f in LEAF_FIELDS for f in fields),
             blocks=blocks,
             clauses=clauses,
             header=tuple(f for f in others if f not in blocks and f not in clauses),
         )
+        CHILDREN[cls] = children
     return shape
 
 
@@ -431,4 +437,4 @@ def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return lists
 
 
-__all__ = ["AstIndex", "Placed", "Shape", "called_name", "identifiers", "outermost", "shape_of", "statement_lists"]
+__all__ = ["AstIndex", "Placed", "Shape", "called_name", "identifiers", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]
