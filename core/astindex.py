@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple, Type, TypeVar, Union
 
 N = TypeVar("N", bound=ast.AST)
@@ -19,9 +18,11 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
-@dataclass(frozen=True)
-class Placed:
-    """A simple statement and what is around it, as the filters that follow definitions need it."""
+class Placed(NamedTuple):
+    """A simple statement and what is around it, as the filters that follow definitions need it.
+
+    A named tuple (immutable, like the frozen dataclass it was): one is made for every simple
+    statement of a file, and a frozen dataclass costs five ``object.__setattr__`` calls each."""
 
     stmt: ast.stmt
     class_name: Optional[str]  # the innermost class around it
@@ -144,22 +145,43 @@ class AstIndex:
         return self._own[id(stmt)]
 
     def _statement_spelled(self, stmt: ast.stmt) -> FrozenSet[str]:
-        # post-order over the statements under ``stmt``, iterative (nesting can be deep)
+        """Post-order over the compound statements under ``stmt``, iterative (nesting can be
+        deep). A simple statement inside is spelled straight into the set of the statement
+        holding it: most statements are simple, and a set of each is never asked for (a
+        simple statement asked about directly gets its own)."""
         spelled, own_sets = self._spelled, self._own
-        stack: List[Tuple[ast.stmt, Optional[List[ast.stmt]]]] = [(stmt, None)]
+        stack: List[Tuple[ast.stmt, List[List[ast.stmt]], bool]] = [(stmt, statement_lists(stmt), False)]
         while stack:
-            current, inner = stack.pop()
+            current, blocks, ready = stack.pop()
             key = id(current)
             if key in spelled:
                 continue
-            if inner is None:
-                inner = [s for block in statement_lists(current) for s in block]
-                stack.append((current, inner))
-                stack.extend((s, None) for s in inner if id(s) not in spelled)
+            if not blocks:
+                names: Set[str] = set()
+                _spell_into(names, [current])
+                own_sets[key] = spelled[key] = frozenset(names)
                 continue
-            own = frozenset(_own_identifiers(current))
-            own_sets[key] = own
-            spelled[key] = own.union(*[spelled[id(s)] for s in inner]) if inner else own
+            if not ready:
+                stack.append((current, blocks, True))
+                for block in blocks:
+                    for inner in block:
+                        if id(inner) not in spelled:
+                            inner_blocks = statement_lists(inner)
+                            if inner_blocks:
+                                stack.append((inner, inner_blocks, False))
+                continue
+            own = _own_identifiers(current)
+            own_sets[key] = frozenset(own)
+            simple: List[ast.AST] = []
+            for block in blocks:
+                for inner in block:
+                    done = spelled.get(id(inner))
+                    if done is None:
+                        simple.append(inner)  # the compound ones are done: post-order
+                    else:
+                        own |= done
+            _spell_into(own, simple)
+            spelled[key] = frozenset(own)
         return spelled[id(stmt)]
 
     def memo(self, key: str, compute: Callable[["AstIndex"], M]) -> M:
@@ -379,8 +401,10 @@ def _placed(index: "AstIndex") -> List[Placed]:
     # statement, class name, frame, outermost function, frame is a method
     Entry = Tuple[ast.stmt, Optional[str], Optional[ast.stmt], Optional[ast.stmt], bool]
     stack: List[Entry] = [(stmt, None, None, None, False) for stmt in reversed(index.tree.body)]
+    make = tuple.__new__  # Placed(*entry) without the generated __new__'s call
     while stack:
-        stmt, class_name, frame, outer, method = stack.pop()
+        entry = stack.pop()
+        stmt, class_name, frame, outer, method = entry
         if isinstance(stmt, ast.ClassDef):
             stack.extend((inner, stmt.name, stmt, outer, False) for inner in reversed(stmt.body))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -392,7 +416,23 @@ def _placed(index: "AstIndex") -> List[Placed]:
                 for block in reversed(blocks):
                     stack.extend((inner, class_name, frame, outer, method) for inner in reversed(block))
             else:
-                found.append(Placed(stmt, class_name, frame, outer, method))
+                found.append(make(Placed, entry))
+    return found
+
+
+def child_nodes(node: ast.AST) -> List[ast.AST]:
+    """``ast.iter_child_nodes(node)`` as a list, without the context and operator leaves: for
+    walks that look for something other than those (a third of all nodes, childless)."""
+    found: List[ast.AST] = []
+    children = CHILDREN.get(node.__class__)
+    if children is None:
+        children = shape_of(node.__class__).children
+    for name in children:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            found.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            found.append(value)
     return found
 
 
@@ -437,4 +477,4 @@ def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return lists
 
 
-__all__ = ["AstIndex", "Placed", "Shape", "called_name", "identifiers", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]
+__all__ = ["AstIndex", "Placed", "Shape", "called_name", "child_nodes", "identifiers", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]
