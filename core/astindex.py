@@ -3,6 +3,11 @@
 Eleven filters each walking the tree with ``ast.walk`` cost four times the ``ast.parse`` they
 filter; one walk that files every node under its class, read by all of them, costs a third of it.
 Everything here is computed on first use and kept for the life of the index (one file).
+
+The walks here (and memfix.limits' depth guard) read each ``ast`` class's fields from one table
+(:class:`Shape`): which fields can hold nodes, which spell identifiers, which hold blocks. Testing
+every field of every node, and visiting the ``Load``/``Add`` singletons that make up a third of
+the nodes, cost more than the work itself.
 """
 
 from __future__ import annotations
