@@ -3,14 +3,18 @@
 Eleven filters each walking the tree with ``ast.walk`` cost four times the ``ast.parse`` they
 filter; one walk that files every node under its class, read by all of them, costs a third of it.
 Everything here is computed on first use and kept for the life of the index (one file).
+
+The walks here (and memfix.limits' depth guard) read each ``ast`` class's fields from one table
+(:class:`Shape`): which fields can hold nodes, which spell identifiers, which hold blocks. Testing
+every field of every node, and visiting the ``Load``/``Add`` singletons that make up a third of
+the nodes, cost more than the work itself.
 """
 
 from __future__ import annotations
 
 import ast
 from bisect import bisect_left
-from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple, Type, TypeVar, Union
+from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple, Type, TypeVar, Union
 
 N = TypeVar("N", bound=ast.AST)
 M = TypeVar("M")
@@ -19,9 +23,11 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
-@dataclass(frozen=True)
-class Placed:
-    """A simple statement and what is around it, as the filters that follow definitions need it."""
+class Placed(NamedTuple):
+    """A simple statement and what is around it, as the filters that follow definitions need it.
+
+    A named tuple (immutable, like the frozen dataclass it was): one is made for every simple
+    statement of a file, and a frozen dataclass costs five ``object.__setattr__`` calls each."""
 
     stmt: ast.stmt
     class_name: Optional[str]  # the innermost class around it
@@ -53,6 +59,8 @@ class AstIndex:
         by_class = self._by_class
         if by_class is None:
             by_class = self._by_class = self._walk()
+        if any(issubclass(kind, _LEAF_CLASSES) for kind in classes):
+            return [n for n in ast.walk(self.tree) if n.__class__ in classes]  # type: ignore[misc]
         if len(classes) == 1:
             return list(by_class.get(classes[0], ()))  # type: ignore[arg-type]
         found: List[N] = []
@@ -61,10 +69,14 @@ class AstIndex:
         return found
 
     def _walk(self) -> Dict[type, List[ast.AST]]:
+        """Every node but the childless context and operator singletons (a third of all nodes,
+        and never asked for: :meth:`nodes` finds them with a walk of its own), filed in the
+        order of the depth-first walk this index has always used."""
         by_class: Dict[type, List[ast.AST]] = {}
         stack: List[ast.AST] = [self.tree]
         pop, push, extend = stack.pop, stack.append, stack.extend
         AST = ast.AST
+        children_of = CHILDREN.get
         while stack:
             node = pop()
             kind = node.__class__
@@ -73,10 +85,17 @@ class AstIndex:
                 by_class[kind] = [node]
             else:
                 bucket.append(node)
-            for name in kind._fields:  # type: ignore[attr-defined]
+            children = children_of(kind)
+            if children is None:
+                children = shape_of(kind).children
+            for name in children:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
-                    extend([item for item in value if isinstance(item, AST)])
+                    if value:
+                        if isinstance(value[0], AST) and None not in value:
+                            extend(value)  # the common case: a list of nodes only
+                        else:
+                            extend([item for item in value if isinstance(item, AST)])
                 elif isinstance(value, AST):
                     push(value)
         return by_class
@@ -92,7 +111,9 @@ class AstIndex:
             if isinstance(node, ast.stmt):
                 names = self._statement_spelled(node)
             else:
-                names = self._spelled[key] = frozenset(identifiers(node))
+                found: Set[str] = set()
+                _spell_into(found, [node])
+                names = self._spelled[key] = frozenset(found)
         return names
 
     def nested_functions(self, function: ast.AST) -> List[ast.AST]:
@@ -129,22 +150,44 @@ class AstIndex:
         return self._own[id(stmt)]
 
     def _statement_spelled(self, stmt: ast.stmt) -> FrozenSet[str]:
-        # post-order over the statements under ``stmt``, iterative (nesting can be deep)
-        stack: List[Tuple[ast.stmt, bool]] = [(stmt, False)]
+        """Post-order over the compound statements under ``stmt``, iterative (nesting can be
+        deep). A simple statement inside is spelled straight into the set of the statement
+        holding it: most statements are simple, and a set of each is never asked for (a
+        simple statement asked about directly gets its own)."""
+        spelled, own_sets = self._spelled, self._own
+        stack: List[Tuple[ast.stmt, List[List[ast.stmt]], bool]] = [(stmt, statement_lists(stmt), False)]
         while stack:
-            current, expanded = stack.pop()
+            current, blocks, ready = stack.pop()
             key = id(current)
-            if key in self._spelled:
+            if key in spelled:
                 continue
-            inner = [s for block in statement_lists(current) for s in block]
-            if not expanded:
-                stack.append((current, True))
-                stack.extend((s, False) for s in inner if id(s) not in self._spelled)
+            if not blocks:
+                names: Set[str] = set()
+                _spell_into(names, [current])
+                own_sets[key] = spelled[key] = frozenset(names)
                 continue
-            own = frozenset(identifiers(current, skip={id(s) for s in inner}))
-            self._own[key] = own
-            self._spelled[key] = own.union(*(self._spelled[id(s)] for s in inner))
-        return self._spelled[id(stmt)]
+            if not ready:
+                stack.append((current, blocks, True))
+                for block in blocks:
+                    for inner in block:
+                        if id(inner) not in spelled:
+                            inner_blocks = statement_lists(inner)
+                            if inner_blocks:
+                                stack.append((inner, inner_blocks, False))
+                continue
+            own = _own_identifiers(current)
+            own_sets[key] = frozenset(own)
+            simple: List[ast.AST] = []
+            for block in blocks:
+                for inner in block:
+                    done = spelled.get(id(inner))
+                    if done is None:
+                        simple.append(inner)  # the compound ones are done: post-order
+                    else:
+                        own |= done
+            _spell_into(own, simple)
+            spelled[key] = frozenset(own)
+        return spelled[id(stmt)]
 
     def memo(self, key: str, compute: Callable[["AstIndex"], M]) -> M:
         """``compute(self)``, once per index: rules that share an analysis of the tree (the five
@@ -167,18 +210,66 @@ class AstIndex:
 
 
 _IDENTIFIER_FIELDS = frozenset({"id", "attr", "arg", "name", "asname", "module", "names", "rest", "kwd_attrs"})
-#: ast class -> (its identifier fields, its other fields); ast.walk's generators cost more than the
-#: work, and this runs over every node of every candidate file
-_FIELDS: Dict[type, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+#: fields that hold only identifiers, numbers or strings in every ``ast`` class that has them
+#: (tests/test_regions.py checks this against each class's ASDL signature); "name", "names" and
+#: "value" are not among them: ``TypeAlias.name``, ``Import.names``, ``Assign.value`` hold nodes
+_SCALAR_FIELDS = frozenset(
+    {"id", "attr", "arg", "asname", "module", "level", "kind", "type_comment", "is_async", "conversion", "simple", "tag", "kwd_attrs"}
+)
+#: fields that hold only childless singletons (``Load``, ``Add``, ``Eq``...): a third of all nodes
+LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+_LEAF_CLASSES = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+#: a compound statement's blocks, in the order statement_lists gives them
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+_CLAUSE_FIELDS = ("handlers", "cases")
 
 
-def _fields_of(cls: type) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        names = tuple(f for f in cls._fields if f in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
-        others = tuple(f for f in cls._fields if f not in _IDENTIFIER_FIELDS)  # type: ignore[attr-defined]
-        fields = _FIELDS[cls] = (names, others)
-    return fields
+class Shape(NamedTuple):
+    """What the walks need of an ``ast`` class, looked up once per class instead of testing every
+    field of every node (``ast.walk``'s generators cost more than the work)."""
+
+    #: fields that may hold nodes other than leaves, in ``_fields`` order
+    children: Tuple[str, ...]
+    #: fields that may spell identifiers (strings, or the nodes of ``TypeAlias.name``)
+    names: Tuple[str, ...]
+    #: ``children`` that are not identifier fields
+    others: Tuple[str, ...]
+    #: the class has a leaf field (its nodes always have a child one level down)
+    leaf: bool
+    #: the fields that hold a compound statement's blocks, and the clauses holding blocks
+    blocks: Tuple[str, ...]
+    clauses: Tuple[str, ...]
+    #: ``others`` without ``blocks`` and ``clauses``: a statement's own expressions
+    header: Tuple[str, ...]
+
+
+_SHAPES: Dict[type, Shape] = {}
+#: ``shape_of(cls).children`` by class, for the walks' inner loops (a named tuple's attribute
+#: costs as much as the lookup)
+CHILDREN: Dict[type, Tuple[str, ...]] = {}
+
+
+def shape_of(cls: type) -> Shape:
+    """The :class:`Shape` of an ``ast`` class (computed on first use, kept for the process: it
+    depends on the class only)."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        fields: Tuple[str, ...] = tuple(getattr(cls, "_fields", ()))
+        children = tuple(f for f in fields if f not in _SCALAR_FIELDS and f not in LEAF_FIELDS)
+        blocks = tuple(f for f in _BLOCK_FIELDS if f in fields)
+        clauses = tuple(f for f in _CLAUSE_FIELDS if f in fields)
+        others = tuple(f for f in children if f not in _IDENTIFIER_FIELDS)
+        shape = _SHAPES[cls] = Shape(
+            children=children,
+            names=tuple(f for f in fields if f in _IDENTIFIER_FIELDS),
+            others=others,
+            leaf=any(f in LEAF_FIELDS for f in fields),
+            blocks=blocks,
+            clauses=clauses,
+            header=tuple(f for f in others if f not in blocks and f not in clauses),
+        )
+        CHILDREN[cls] = children
+    return shape
 
 
 def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
@@ -192,8 +283,8 @@ def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
         child = stack.pop()
         if skip and id(child) in skip:
             continue
-        names, others = _fields_of(child.__class__)
-        for field in names:
+        shape = _SHAPES.get(child.__class__) or shape_of(child.__class__)
+        for field in shape.names:
             value = getattr(child, field, None)
             if value is None:
                 continue
@@ -202,10 +293,10 @@ def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
                     for part in item.split("."):
                         if part.isidentifier():
                             seen.setdefault(part, None)
-                elif isinstance(item, AST):  # "name" of a type parameter holds nodes in 3.12
+                elif isinstance(item, AST):  # "name" of a type alias holds a node in 3.12
                     stack.append(item)
         pending = []
-        for field in others:
+        for field in shape.others:
             value = getattr(child, field, None)
             if isinstance(value, AST):
                 pending.append(value)
@@ -215,23 +306,138 @@ def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
     return list(seen)
 
 
+def _spell_into(seen: Set[str], stack: List[ast.AST]) -> None:
+    """Add to ``seen`` every identifier spelled under the nodes of ``stack`` (consumed): what
+    :func:`identifiers` finds, as a set, without its order's cost."""
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    add = seen.add
+    AST = ast.AST
+    shapes = _SHAPES
+    while stack:
+        node = pop()
+        shape = shapes.get(node.__class__) or shape_of(node.__class__)
+        for field in shape.names:
+            value = getattr(node, field, None)
+            if value is None:
+                continue
+            if value.__class__ is str:
+                if value.isidentifier():
+                    add(value)
+                    continue
+                value = [value]
+            elif isinstance(value, AST):
+                push(value)  # "name" of a type alias holds a node in 3.12
+                continue
+            elif value.__class__ is not list:
+                continue
+            for item in value:
+                if isinstance(item, str):
+                    for part in item.split("."):
+                        if part.isidentifier():
+                            add(part)
+                elif isinstance(item, AST):
+                    push(item)
+        for field in shape.others:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                if value:
+                    if isinstance(value[0], AST) and None not in value:
+                        extend(value)
+                    else:
+                        extend([item for item in value if isinstance(item, AST)])
+            elif isinstance(value, AST):
+                push(value)
+
+
+def _own_identifiers(stmt: ast.stmt) -> Set[str]:
+    """The identifiers a statement spells outside its blocks: ``identifiers(stmt, skip=<the
+    statements of its blocks>)`` as a set, by not entering the blocks (an except clause's and a
+    match case's own parts belong to the statement)."""
+    shape = _SHAPES.get(stmt.__class__) or shape_of(stmt.__class__)
+    seen: Set[str] = set()
+    roots: List[ast.AST] = []
+    for field in shape.header:
+        value = getattr(stmt, field, None)
+        if isinstance(value, ast.AST):
+            roots.append(value)
+        elif isinstance(value, list):
+            roots.extend(v for v in value if isinstance(v, ast.AST))
+    for field in shape.blocks:
+        value = getattr(stmt, field, None)
+        if isinstance(value, ast.AST):
+            roots.append(value)  # not a block after all (a lambda's body)
+        elif isinstance(value, list) and value and not isinstance(value[0], ast.stmt):
+            roots.extend(v for v in value if isinstance(v, ast.AST))
+    for field in shape.clauses:
+        for clause in getattr(stmt, field, None) or ():
+            clause_shape = shape_of(clause.__class__)
+            for name in clause_shape.names:  # ``except E as name``
+                value = getattr(clause, name, None)
+                if isinstance(value, str):
+                    seen.update(part for part in value.split(".") if part.isidentifier())
+                elif isinstance(value, ast.AST):
+                    roots.append(value)
+            for name in clause_shape.others:
+                if name == "body":
+                    continue
+                value = getattr(clause, name, None)
+                if isinstance(value, ast.AST):
+                    roots.append(value)
+                elif isinstance(value, list):
+                    roots.extend(v for v in value if isinstance(v, ast.AST))
+    for name in shape.names:  # the statement's own: a definition's name, ``global`` names...
+        value = getattr(stmt, name, None)
+        if isinstance(value, str):
+            seen.update(part for part in value.split(".") if part.isidentifier())
+        elif isinstance(value, ast.AST):
+            roots.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    seen.update(part for part in item.split(".") if part.isidentifier())
+                elif isinstance(item, ast.AST):
+                    roots.append(item)
+    _spell_into(seen, roots)
+    return seen
+
+
 def _placed(index: "AstIndex") -> List[Placed]:
     found: List[Placed] = []
     # statement, class name, frame, outermost function, frame is a method
     Entry = Tuple[ast.stmt, Optional[str], Optional[ast.stmt], Optional[ast.stmt], bool]
     stack: List[Entry] = [(stmt, None, None, None, False) for stmt in reversed(index.tree.body)]
+    make = tuple.__new__  # Placed(*entry) without the generated __new__'s call
     while stack:
-        stmt, class_name, frame, outer, method = stack.pop()
+        entry = stack.pop()
+        stmt, class_name, frame, outer, method = entry
         if isinstance(stmt, ast.ClassDef):
             stack.extend((inner, stmt.name, stmt, outer, False) for inner in reversed(stmt.body))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             in_class = isinstance(frame, ast.ClassDef)
             stack.extend((inner, class_name, stmt, outer or stmt, in_class) for inner in reversed(stmt.body))
-        elif statement_lists(stmt):
-            for block in reversed(statement_lists(stmt)):
-                stack.extend((inner, class_name, frame, outer, method) for inner in reversed(block))
         else:
-            found.append(Placed(stmt, class_name, frame, outer, method))
+            blocks = statement_lists(stmt)
+            if blocks:
+                for block in reversed(blocks):
+                    stack.extend((inner, class_name, frame, outer, method) for inner in reversed(block))
+            else:
+                found.append(make(Placed, entry))
+    return found
+
+
+def child_nodes(node: ast.AST) -> List[ast.AST]:
+    """``ast.iter_child_nodes(node)`` as a list, without the context and operator leaves: for
+    walks that look for something other than those (a third of all nodes, childless)."""
+    found: List[ast.AST] = []
+    children = CHILDREN.get(node.__class__)
+    if children is None:
+        children = shape_of(node.__class__).children
+    for name in children:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            found.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            found.append(value)
     return found
 
 
@@ -262,16 +468,18 @@ def called_name(call: ast.Call) -> str:
 
 def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     """The blocks of a compound statement (body, else, finally, handlers, match cases)."""
+    shape = _SHAPES.get(stmt.__class__) or shape_of(stmt.__class__)
+    if not shape.blocks and not shape.clauses:
+        return []  # a simple statement: most of them
     lists: List[List[ast.stmt]] = []
-    for name in ("body", "orelse", "finalbody"):
+    for name in shape.blocks:
         value = getattr(stmt, name, None)
         if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
             lists.append(value)
-    for handler in getattr(stmt, "handlers", ()) or ():
-        lists.append(handler.body)
-    for case in getattr(stmt, "cases", ()) or ():
-        lists.append(case.body)
+    for name in shape.clauses:
+        for clause in getattr(stmt, name, None) or ():
+            lists.append(clause.body)
     return lists
 
 
-__all__ = ["AstIndex", "Placed", "called_name", "identifiers", "outermost", "statement_lists"]
+__all__ = ["AstIndex", "Placed", "Shape", "called_name", "child_nodes", "identifiers", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]

@@ -16,7 +16,9 @@ import ast
 import io
 import tokenize
 import warnings
-from typing import Optional
+from typing import List, Optional
+
+from memfix.astindex import CHILDREN, LEAF_FIELDS, shape_of
 
 #: deepest ``ast`` tree handed to libcst
 MAX_AST_DEPTH = 200
@@ -25,24 +27,52 @@ MAX_BRACKET_DEPTH = 100
 
 
 def ast_depth_exceeds(tree: ast.AST, limit: int = MAX_AST_DEPTH) -> Optional[int]:
-    """The depth found beyond ``limit``, or None; iterative, so deep trees cannot overflow it."""
-    stack = [(tree, 1)]
-    pop, push = stack.pop, stack.append
+    """The depth found beyond ``limit`` (always ``limit + 1``), or None.
+
+    Level by level, so deep trees cannot overflow it, and reading each class's fields from
+    :func:`memfix.astindex.shape_of`: a context or operator field (``Load``, ``Add``: a third of
+    all nodes) is not visited but counts as the one level below its node, so the depth is the
+    depth of the whole tree, exactly as strict as visiting every node."""
+    level: List[ast.AST] = [tree]
+    depth = 1
     AST = ast.AST
-    while stack:  # ast.iter_child_nodes' generators cost more than the walk itself
-        node, depth = pop()
+    children_of = CHILDREN.get
+    while level:
         if depth > limit:
             return depth
+        below: List[ast.AST] = []
+        push, extend = below.append, below.extend
+        leaves = False  # some node of this level has a leaf child
+        for node in level:
+            kind = node.__class__
+            children = children_of(kind)
+            if children is None:
+                children = shape_of(kind).children
+            if not leaves and shape_of(kind).leaf:  # once a level has one, no more lookups
+                leaves = _has_leaf(node)
+            for name in children:
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    if value:
+                        if isinstance(value[0], AST) and None not in value:
+                            extend(value)
+                        else:
+                            extend([item for item in value if isinstance(item, AST)])
+                elif isinstance(value, AST):
+                    push(value)
+        if not below and leaves and depth + 1 > limit:
+            return depth + 1
+        level = below
         depth += 1
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, AST):
-                        push((item, depth))
-            elif isinstance(value, AST):
-                push((value, depth))
     return None
+
+
+def _has_leaf(node: ast.AST) -> bool:
+    for name in LEAF_FIELDS:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST) or (isinstance(value, list) and any(isinstance(v, ast.AST) for v in value)):
+            return True
+    return False
 
 
 def bracket_depth_exceeds(text: str, limit: int = MAX_BRACKET_DEPTH) -> Optional[int]:

@@ -29,7 +29,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, statement_lists
+from memfix.astindex import AstIndex, child_nodes, statement_lists
 from memfix.fixers._growth_vocab import BOUND_METHODS, GROW_METHODS
 
 Position = Tuple[int, int]
@@ -169,7 +169,7 @@ class Scopes:
                     value = getattr(child, name, None)
                     if isinstance(value, str):
                         own.bound.add(value)
-            todo.extend(ast.iter_child_nodes(child))
+            todo.extend(child_nodes(child))  # ast.iter_child_nodes but the childless leaves
         return own
 
     def resolve(self, name: str, frame: Optional[Frame]) -> Scope:

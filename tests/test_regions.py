@@ -131,3 +131,130 @@ def test_nested_functions_are_found_by_position_like_a_walk():
     outer = tree.body[0]
     assert len(index.nested_functions(outer)) == 4  # the decorator's, the default's, inner, inner's
     assert "y" in index.nested_spelled(outer) and "after" not in index.nested_spelled(outer)
+
+
+# -- the per-class field table the walks read (memfix.astindex.Shape) ------------------------------
+
+_BUILTIN_TYPES = {"identifier", "string", "int", "constant"}
+_LEAF_TYPES = {"expr_context", "operator", "unaryop", "boolop", "cmpop"}
+
+
+def _asdl_fields(cls):
+    """``FunctionDef(identifier name, stmt* body, ...)``: field -> declared type, from the class's
+    ASDL signature (CPython's ast classes document themselves this way, 3.9 to 3.13)."""
+    import re
+
+    doc = (cls.__doc__ or "").strip()
+    match = re.match(r"^\w+\((.*)\)$", doc, re.S)
+    if not match or not cls._fields:
+        return {}
+    declared = {}
+    for part in match.group(1).split(","):
+        kind, name = part.split()
+        declared[name] = kind.rstrip("*?")
+    return declared
+
+
+def _ast_classes():
+    return [c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.AST) and c._fields]
+
+
+def test_shape_table_skips_only_fields_that_never_hold_a_node():
+    from memfix.astindex import LEAF_FIELDS, _SCALAR_FIELDS, shape_of
+
+    checked = 0
+    for cls in _ast_classes():
+        declared = _asdl_fields(cls)
+        if not declared:
+            continue
+        assert set(declared) == set(cls._fields), cls
+        shape = shape_of(cls)
+        for name, kind in declared.items():
+            if name in _SCALAR_FIELDS:
+                assert kind in _BUILTIN_TYPES, (cls, name, kind)
+            elif name in LEAF_FIELDS:
+                assert kind in _LEAF_TYPES, (cls, name, kind)
+            elif kind not in _BUILTIN_TYPES:
+                assert name in shape.children, (cls, name)
+            if kind in _LEAF_TYPES:
+                assert name in LEAF_FIELDS and shape.leaf, (cls, name)
+        checked += 1
+    assert checked >= 60  # every concrete class of this Python's ast (62 on 3.9; match on 3.10+, type params on 3.12+)
+
+
+def _walk_order(tree):
+    """The order AstIndex has always filed nodes in: a stack walk over every field."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
+
+
+_NEWER_SYNTAX = [
+    ("match x:\n    case {'a': [1, *rest], **kw} if rest: pass\n    case Point(x=0) | None as p: pass\n", (3, 10)),
+    ("type Alias[T: int, *Ts, **P] = dict[T, list[Alias]]\ndef f[V](x: V) -> V: return x\nclass C[K]: pass\n", (3, 12)),
+]
+
+
+def _samples():
+    import sys
+
+    sources = [SOURCE, "try:\n    import a.b as c\nexcept (E, F) as err:\n    global g\nelse:\n    x: int = {**d, None: -y}\nfinally:\n    del z\n", "f = lambda *a, k=1, **kw: [i async for i in a if not i]\n"]
+    sources += [source for source, version in _NEWER_SYNTAX if sys.version_info >= version]
+    return sources
+
+
+def test_index_files_every_node_but_the_leaves_in_walk_order():
+    from memfix.astindex import AstIndex
+
+    for source in _samples():
+        tree = ast.parse(source)
+        index = AstIndex(tree)
+        classes = {type(n) for n in ast.walk(tree)}
+        for kind in classes:
+            expected = [n for n in _walk_order(tree) if type(n) is kind]
+            assert [id(n) for n in index.nodes(kind)] == [id(n) for n in expected], kind
+        # the leaves are not filed by the walk, yet still found when asked for
+        assert len(index.nodes(ast.Load)) == sum(isinstance(n, ast.Load) for n in ast.walk(tree))
+
+
+def test_spelled_sets_equal_identifiers_with_blocks_skipped():
+    from memfix.astindex import AstIndex, identifiers, statement_lists
+
+    for source in _samples():
+        tree = ast.parse(source)
+        index = AstIndex(tree)
+        statements = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+        for stmt in statements:
+            inner = {id(s) for block in statement_lists(stmt) for s in block}
+            assert index.own_spelled(stmt) == frozenset(identifiers(stmt, skip=inner)), ast.dump(stmt)[:80]
+            assert index.spelled(stmt) == frozenset(identifiers(stmt)), ast.dump(stmt)[:80]
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.stmt):
+                assert AstIndex(tree).spelled(node) == frozenset(identifiers(node))
+    import sys
+
+    if sys.version_info >= (3, 12):
+        tree = ast.parse(_NEWER_SYNTAX[1][0])
+        assert {"Alias", "T", "Ts", "P", "V", "K"} <= AstIndex(tree).spelled(tree.body[0]) | AstIndex(tree).spelled(tree.body[1]) | AstIndex(tree).spelled(tree.body[2])
+
+
+def test_depth_guard_counts_the_leaves_it_does_not_visit():
+    from memfix.limits import ast_depth_exceeds
+
+    def depth(node):
+        return 1 + max((depth(c) for c in ast.iter_child_nodes(node)), default=0)
+
+    sources = _samples() + ["x", "[]", "[[[]]]", "-x", "a < b < c", "a and b", "", "x = ((1,),)", "f(*[])"]
+    for source in sources:
+        tree = ast.parse(source)
+        exact = depth(tree)
+        for limit in range(1, exact + 2):
+            assert ast_depth_exceeds(tree, limit) == (limit + 1 if exact > limit else None), (source, limit)
