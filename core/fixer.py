@@ -197,7 +197,11 @@ class BaseDetector(cst.CSTVisitor):
 
 class BaseTransformer(cst.CSTTransformer, Generic[PlanT]):
     """Carries out plans. Every ``leave_*`` starts with a plan lookup and returns ``updated_node``
-    untouched when there is none."""
+    untouched when there is none.
+
+    The engine visits only the top-level statements that hold a node some plan names (a plan's
+    fields, at any depth of tuples, lists and mappings; memfix.transform): a hook below the module
+    never sees the others. ``visit_Module``/``leave_Module`` see the whole module."""
 
     METADATA_DEPENDENCIES: ClassVar[Tuple[ProviderT, ...]] = ()
 
