@@ -66,10 +66,10 @@ def process_one(source: SourceFile, job: _Job, fixers: Sequence[Fixer]) -> FileR
         if hit is not None and reusable(hit, job.mode):
             return hit
     report = process_file(source, job.settings, job.mode, fixers)
-    if report.parsed and job.collect:
-        # scope metadata holds reference cycles: free this file's trees before the next one. What
-        # survives is the worker's own state (caches, lazily imported modules): frozen, the next
-        # file's collection does not traverse it again (half of the collections' cost)
+    if job.collect and (report.parsed or gc.get_count()[0] > _COLLECT_AFTER):
+        # scope metadata (and the ast pass's shared index) hold reference cycles: free this file's
+        # trees before the next one. What survives is the worker's own state (caches, lazily
+        # imported modules): frozen, the next file's collection does not traverse it again
         gc.collect()
         gc.freeze()
     if cache is not None and digest is not None and cacheable(report, job.mode):
@@ -78,11 +78,15 @@ def process_one(source: SourceFile, job: _Job, fixers: Sequence[Fixer]) -> FileR
     return report
 
 
-#: a worker's automatic collections: young ones every 100,000 allocations instead of 700. Parsing
-#: and analysing a file allocate millions of objects that stay alive until the file is done, so
-#: frequent young collections only re-scan live trees (a tenth to a fifth of a worker's time);
-#: the collection after each file (process_one) frees the file's cycles either way
-_WORKER_GC_THRESHOLDS = (1_000_000, 50, 100)
+#: a worker collects between files (process_one), not during one: parsing and analysing a file
+#: allocate millions of objects that stay alive until the file is done, so a collection in the
+#: middle only re-scans live trees and promotes them, to be scanned again by the older generations
+#: (even at one young collection per million allocations, 15% of a worker's time). The automatic
+#: threshold stays as a backstop for a pathological file.
+_WORKER_GC_THRESHOLDS = (20_000_000, 50, 100)
+#: objects allocated (net) since the last collection above which a file the pre-filter alone
+#: handled is followed by a collection too (its ast index holds cycles)
+_COLLECT_AFTER = 200_000
 
 
 def _worker_init() -> None:
