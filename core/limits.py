@@ -18,7 +18,7 @@ import tokenize
 import warnings
 from typing import List, Optional
 
-from memfix.astindex import CHILDREN, LEAF_FIELDS, shape_of
+from memfix.astindex import LEAF_FIELDS, child_nodes, shape_of
 
 #: deepest ``ast`` tree handed to libcst
 MAX_AST_DEPTH = 200
@@ -35,31 +35,15 @@ def ast_depth_exceeds(tree: ast.AST, limit: int = MAX_AST_DEPTH) -> Optional[int
     depth of the whole tree, exactly as strict as visiting every node."""
     level: List[ast.AST] = [tree]
     depth = 1
-    AST = ast.AST
-    children_of = CHILDREN.get
     while level:
         if depth > limit:
             return depth
         below: List[ast.AST] = []
-        push, extend = below.append, below.extend
         leaves = False  # some node of this level has a leaf child
         for node in level:
-            kind = node.__class__
-            children = children_of(kind)
-            if children is None:
-                children = shape_of(kind).children
-            if not leaves and shape_of(kind).leaf:  # once a level has one, no more lookups
+            if not leaves and shape_of(node.__class__).leaf:  # once a level has one, no more lookups
                 leaves = _has_leaf(node)
-            for name in children:
-                value = getattr(node, name, None)
-                if value.__class__ is list:
-                    if value:
-                        if isinstance(value[0], AST) and None not in value:
-                            extend(value)
-                        else:
-                            extend([item for item in value if isinstance(item, AST)])
-                elif isinstance(value, AST):
-                    push(value)
+            below.extend(child_nodes(node))
         if not below and leaves and depth + 1 > limit:
             return depth + 1
         level = below
