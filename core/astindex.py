@@ -273,43 +273,10 @@ def shape_of(cls: type) -> Shape:
     return shape
 
 
-def identifiers(node: ast.AST, skip: Optional[Set[int]] = None) -> List[str]:
-    """Every identifier spelled in ``node`` (names, attributes, parameters, keywords, imports), in
-    first-seen order, outside the subtrees whose ids are in ``skip``: what libcst would represent
-    as ``Name`` nodes."""
-    seen: Dict[str, None] = {}
-    stack = [node]
-    AST = ast.AST
-    while stack:
-        child = stack.pop()
-        if skip and id(child) in skip:
-            continue
-        shape = _SHAPES.get(child.__class__) or shape_of(child.__class__)
-        for field in shape.names:
-            value = getattr(child, field, None)
-            if value is None:
-                continue
-            for item in value if isinstance(value, list) else (value,):
-                if isinstance(item, str):
-                    for part in item.split("."):
-                        if part.isidentifier():
-                            seen.setdefault(part, None)
-                elif isinstance(item, AST):  # "name" of a type alias holds a node in 3.12
-                    stack.append(item)
-        pending = []
-        for field in shape.others:
-            value = getattr(child, field, None)
-            if isinstance(value, AST):
-                pending.append(value)
-            elif isinstance(value, list):
-                pending.extend(v for v in value if isinstance(v, AST))
-        stack.extend(reversed(pending))
-    return list(seen)
-
-
 def _spell_into(seen: Set[str], stack: List[ast.AST]) -> None:
-    """Add to ``seen`` every identifier spelled under the nodes of ``stack`` (consumed): what
-    :func:`identifiers` finds, as a set, without its order's cost."""
+    """Add to ``seen`` every identifier spelled under the nodes of ``stack`` (consumed): names,
+    attributes, parameters, keywords, imports (each dotted part), what libcst would represent
+    as ``Name`` nodes."""
     pop, push, extend = stack.pop, stack.append, stack.extend
     add = seen.add
     AST = ast.AST
@@ -351,8 +318,8 @@ def _spell_into(seen: Set[str], stack: List[ast.AST]) -> None:
 
 
 def _own_identifiers(stmt: ast.stmt) -> Set[str]:
-    """The identifiers a statement spells outside its blocks: ``identifiers(stmt, skip=<the
-    statements of its blocks>)`` as a set, by not entering the blocks (an except clause's and a
+    """The identifiers a statement spells outside its blocks (the statements of its blocks
+    skipped), by not entering the blocks (an except clause's and a
     match case's own parts belong to the statement)."""
     shape = _SHAPES.get(stmt.__class__) or shape_of(stmt.__class__)
     seen: Set[str] = set()
@@ -486,4 +453,4 @@ def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return lists
 
 
-__all__ = ["AstIndex", "Placed", "Shape", "called_name", "child_nodes", "identifiers", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]
+__all__ = ["AstIndex", "Placed", "Shape", "called_name", "child_nodes", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]

@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, identifiers, outermost, statement_lists
+from memfix.astindex import AstIndex, outermost, statement_lists
 from memfix.source import line_ending_of
 from memfix.splice import SpliceError, _edits, _fit_line_endings
 
@@ -357,7 +357,6 @@ __all__ = [
     "enclosing_functions",
     "enclosing_top_level",
     "spelling_regions",
-    "identifiers",
     "slice_source",
     "split_lines",
 ]

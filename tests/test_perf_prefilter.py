@@ -23,7 +23,8 @@ from memfix import engine
 from memfix.config import Settings
 from memfix.fixers import FIXERS
 from memfix.model import FileError
-from memfix.prefilter import Regions, enclosing_functions, enclosing_top_level, identifiers, slice_source, split_lines
+from memfix.astindex import AstIndex
+from memfix.prefilter import Regions, enclosing_functions, enclosing_top_level, slice_source, split_lines
 from memfix.testing import case_settings, collect_cases
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -195,7 +196,7 @@ def test_slice_keeps_every_identifier_of_the_module():
         return found
 
     assert names(out) == names(SOURCE)
-    assert {"attr_name", "metaclass", "mode", "inner_main", "_load"} <= set(identifiers(tree))
+    assert {"attr_name", "metaclass", "mode", "inner_main", "_load"} <= AstIndex(tree).spelled(tree)
 
 
 def test_slice_adds_no_scope_access_or_assignment():
