@@ -15,34 +15,42 @@ visit for every fixture.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, List, Mapping, Optional, Set, Union
+from typing import Iterable, List, Mapping, Optional, Sequence, Set, Tuple, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider
 
-_Body = List[Union[cst.SimpleStatementLine, cst.BaseCompoundStatement]]
+N = TypeVar("N", bound=cst.CSTNode)
 
 
-def plan_nodes(value: object, _depth: int = 0) -> Iterator[cst.CSTNode]:
+def plan_nodes(value: object) -> Optional[List[cst.CSTNode]]:
     """The tree nodes a plan (or a mapping of plans) refers to, through dataclass fields and
-    containers, not into the nodes themselves."""
-    if isinstance(value, cst.CSTNode):
-        yield value
-    elif _depth > 8:
-        return
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            yield from plan_nodes(getattr(value, field.name, None), _depth + 1)
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from plan_nodes(key, _depth + 1)
-            yield from plan_nodes(item, _depth + 1)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for item in value:
-            yield from plan_nodes(item, _depth + 1)
+    containers, not into the nodes themselves; None when the plan nests deeper than any memfix
+    plan does (whatever lies below would be missed, so the caller visits everything)."""
+    found: List[cst.CSTNode] = []
+    stack: List[Tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, cst.CSTNode):
+            found.append(item)
+            continue
+        if depth > _MAX_PLAN_DEPTH:
+            return None
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend((getattr(item, f.name, None), depth + 1) for f in dataclasses.fields(item))
+        elif isinstance(item, Mapping):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend((part, depth + 1) for part in item)
+    return found
 
 
-def reached_statements(module: cst.Module, parents: Mapping[cst.CSTNode, cst.CSTNode], nodes: Iterator[cst.CSTNode]) -> Optional[Set[cst.CSTNode]]:
+#: plans -> plan -> field -> tuple of pairs -> node is four levels; a plan deeper than this is
+#: visited whole rather than read partly
+_MAX_PLAN_DEPTH = 8
+
+
+def reached_statements(module: cst.Module, parents: Mapping[cst.CSTNode, cst.CSTNode], nodes: Iterable[cst.CSTNode]) -> Optional[Set[cst.CSTNode]]:
     """The top-level statements holding ``nodes`` (nodes outside the tree are no one's), or None
     when one of them is the module itself."""
     reached: Set[cst.CSTNode] = set()
@@ -61,34 +69,32 @@ def reached_statements(module: cst.Module, parents: Mapping[cst.CSTNode, cst.CST
 def transform(wrapper: MetadataWrapper, transformer: cst.CSTTransformer, plans: Mapping[cst.CSTNode, object]) -> cst.Module:
     """``wrapper.visit(transformer)``, visiting only the top-level statements ``plans`` reach."""
     module = wrapper.module
-    reached = reached_statements(module, wrapper.resolve(ParentNodeProvider), plan_nodes(plans))
+    nodes = plan_nodes(plans)
+    reached = None if nodes is None else reached_statements(module, wrapper.resolve(ParentNodeProvider), nodes)
     if reached is None:
         return wrapper.visit(transformer)
     with transformer.resolve(wrapper):
         updated = module
         if transformer.on_visit(module):
-            body: _Body = []
-            for statement in module.body:
-                if statement not in reached:
-                    body.append(statement)
-                    continue
-                result = statement.visit(transformer)
-                if isinstance(result, cst.FlattenSentinel):
-                    body.extend(result.nodes)  # type: ignore[arg-type]
-                elif not isinstance(result, cst.RemovalSentinel):
-                    body.append(result)  # type: ignore[arg-type]
             updated = module.with_changes(
-                header=_visited(module.header, transformer), body=body, footer=_visited(module.footer, transformer)
+                header=_visited(module.header, transformer),
+                body=_visited(module.body, transformer, reached),
+                footer=_visited(module.footer, transformer),
             )
         result = transformer.on_leave(module, updated)
     assert isinstance(result, cst.Module)
     return result
 
 
-def _visited(lines: "tuple[cst.EmptyLine, ...] | list[cst.EmptyLine]", transformer: cst.CSTTransformer) -> List[cst.EmptyLine]:
-    kept: List[cst.EmptyLine] = []
-    for line in lines:
-        result = line.visit(transformer)
+def _visited(nodes: Sequence[N], transformer: cst.CSTTransformer, only: Optional[Set[cst.CSTNode]] = None) -> List[N]:
+    """``nodes`` visited as libcst visits a sequence field (a removal drops the node, a flatten
+    splices its nodes in); those not in ``only``, when given, kept as they are."""
+    kept: List[N] = []
+    for node in nodes:
+        if only is not None and node not in only:
+            kept.append(node)
+            continue
+        result = node.visit(transformer)
         if isinstance(result, cst.FlattenSentinel):
             kept.extend(result.nodes)  # type: ignore[arg-type]
         elif not isinstance(result, cst.RemovalSentinel):

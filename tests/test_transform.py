@@ -53,12 +53,16 @@ def test_plan_nodes_follow_fields_and_containers() -> None:
     first, _, third = module.body
     plan = _Plan(Safety.SAFE, (("op", first), {"k": [third]}, "text"))
     assert set(plan_nodes({first: plan})) == {first, third}
+    nested: object = first
+    for _ in range(12):
+        nested = [nested]
+    assert plan_nodes({first: nested}) is None  # deeper than any plan: the caller visits it all
     wrapper = metadata_wrapper(module)
     name = first.body[0].targets[0].target  # type: ignore[attr-defined]
     parents = wrapper.resolve(cst.metadata.ParentNodeProvider)
-    assert reached_statements(module, parents, iter([name, third])) == {first, third}
-    assert reached_statements(module, parents, iter([cst.Name("elsewhere")])) == set()
-    assert reached_statements(module, parents, iter([module])) is None  # the whole module
+    assert reached_statements(module, parents, [name, third]) == {first, third}
+    assert reached_statements(module, parents, [cst.Name("elsewhere")]) == set()
+    assert reached_statements(module, parents, [module]) is None  # the whole module
 
 
 def test_a_plan_on_the_module_visits_everything() -> None:
@@ -70,6 +74,10 @@ def test_a_plan_on_the_module_visits_everything() -> None:
             return updated_node.with_changes(value=updated_node.value.upper())
 
     assert transform(wrapper, Rename(), {module: object()}).code == "X = 1\nY = 2\n"
+    deep: object = module.body[1]
+    for _ in range(12):
+        deep = (deep,)
+    assert transform(wrapper, Rename(), {module.body[1]: deep}).code == "X = 1\nY = 2\n"  # unread: all
     # a plan on one statement: only that statement is visited, the other is the same object
     result = transform(wrapper, Rename(), {module.body[1]: object()})
     assert result.code == "x = 1\nY = 2\n"
