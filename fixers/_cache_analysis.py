@@ -112,6 +112,42 @@ def ast_is_cache_decorator(expr: ast.expr, names: Set[str]) -> bool:
     return isinstance(func, ast.Name) and func.id in names
 
 
+def ast_cache_imports(index: AstIndex) -> Dict[str, Set[str]]:
+    """Local name -> which of ``cache`` / ``lru_cache`` some ``from functools import`` binds it to."""
+    imported: Dict[str, Set[str]] = {}
+    for node in index.nodes(ast.ImportFrom):
+        if node.module == "functools":
+            for alias in node.names:
+                if alias.name in ("cache", "lru_cache"):
+                    imported.setdefault(alias.asname or alias.name, set()).add(alias.name)
+    return imported
+
+
+def _ast_may_name(func: ast.expr, imported: Dict[str, Set[str]], which: str) -> bool:
+    if isinstance(func, ast.Attribute):
+        return func.attr == which
+    return isinstance(func, ast.Name) and which in imported.get(func.id, ())
+
+
+def ast_may_be_unbounded(expr: ast.expr, imported: Dict[str, Set[str]]) -> bool:
+    """``expr`` (a decorator, or a call) may be a cache MF202 reports, as ``cache_decorator`` and
+    the detector's ``visit_Call`` read it: ``cache`` / ``cache(f)``, or ``lru_cache`` called with
+    a ``maxsize`` (keyword, else first positional) that is ``None``. A bare ``lru_cache`` and
+    ``lru_cache()`` / ``lru_cache(128)`` / ``lru_cache(maxsize=SIZE)`` are bounded by what is
+    written, whatever SIZE holds: the detector reports only a literal ``None``."""
+    if not isinstance(expr, ast.Call):
+        return _ast_may_name(expr, imported, "cache")
+    if _ast_may_name(expr.func, imported, "cache"):
+        return True
+    if not _ast_may_name(expr.func, imported, "lru_cache"):
+        return False
+    maxsize = next((k.value for k in expr.keywords if k.arg == "maxsize"), None)
+    if maxsize is None:
+        positional = [a for a in expr.args if not isinstance(a, ast.Starred)]
+        maxsize = positional[0] if positional else None
+    return isinstance(maxsize, ast.Constant) and maxsize.value is None
+
+
 # ---------------------------------------------------------------------------------------------
 # the bound N
 

@@ -73,8 +73,8 @@ from memfix.fixers._cache_analysis import (
     LRU_CACHE,
     Bound,
     BoundCandidate,
-    ast_cache_names,
-    ast_is_cache_decorator,
+    ast_cache_imports,
+    ast_may_be_unbounded,
     bound_candidates,
     cache_decorator,
     choose_bound,
@@ -331,22 +331,24 @@ class Transformer(BaseTransformer[BoundPlan]):
 
 
 def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
-    """A functools cache (any alias) used as a decorator or called, unbounded or maybe so. The
-    analysis reads the decorated function (kept whole, with its enclosing function), a called
-    cache's line and the top-level function it wraps, module and class constants (which the slice
-    keeps), and whether the names imported from functools are still used after the rewrite."""
+    """A functools cache (any alias) used as a decorator or called, unbounded or maybe so
+    (``ast_may_be_unbounded``: a bounded ``lru_cache`` as written is dropped). The analysis reads
+    the decorated function (kept whole, with its enclosing function), a called cache's line and
+    the top-level function it wraps, module and class constants (which the slice keeps), and
+    whether the names imported from functools are still used after the rewrite."""
     index = AstIndex.of(tree)
-    names = ast_cache_names(index)
+    imported = ast_cache_imports(index)
     decorated = [
         function
         for function in index.nodes(ast.FunctionDef, ast.AsyncFunctionDef)
-        if any(ast_is_cache_decorator(d, names) for d in function.decorator_list)
+        if any(ast_may_be_unbounded(d, imported) for d in function.decorator_list)
     ]
-    calls = [call for call in index.nodes(ast.Call) if ast_is_cache_decorator(call.func, names)]
+    calls = [call for call in index.nodes(ast.Call) if ast_may_be_unbounded(call, imported)]
     if not decorated and not calls:
         return False
+    names = set(imported)
     # `cache(f)` or `lru_cache(maxsize=None)(f)`: f's definition decides the fix's safety
-    outer = [call for call in index.nodes(ast.Call) if calls and isinstance(call.func, ast.Call) and call.func in calls]
+    outer = [call for call in index.nodes(ast.Call) if isinstance(call.func, ast.Call) and call.func in calls]
     wrapped = {arg.id for call in (*calls, *outer) for arg in call.args if isinstance(arg, ast.Name)}
     top_level = [stmt for stmt in index.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in wrapped]
     regions = enclosing_functions(index.tree, [*decorated, *calls, *top_level])

@@ -1,4 +1,4 @@
-"""The ast pre-filters of MF302 and MF201 drop what their detectors certainly do not report.
+"""The ast pre-filters of MF302, MF201 and MF202 drop what their detectors certainly do not report.
 
 Each case is checked twice: what the filter keeps (dropped: falsy, or no region around the call),
 and what the detector says on the whole file without any pre-filter, so a case cannot pass by
@@ -16,7 +16,7 @@ import pytest
 from memfix import engine
 from memfix.astindex import AstIndex
 from memfix.config import Settings
-from memfix.fixers import FIXERS, resource_without_with, unbounded_dict_cache
+from memfix.fixers import FIXERS, resource_without_with, unbounded_dict_cache, unbounded_lru_cache
 from memfix.prefilter import Regions
 
 SETTINGS = Settings(cache=False, unsafe_fixes=True)
@@ -301,9 +301,110 @@ def test_mf201_keeps_near_misses(code):
     assert unbounded_dict_cache.FIXER.ast_filter(AstIndex(ast.parse(code)))
 
 
+# -- MF202 --------------------------------------------------------------------------------------
+
+DROPPED_202 = {
+    "lru_cache() called bare": """
+        import functools
+        def _select(parts):
+            return parts
+        _select = functools.lru_cache()(_select)
+        """,
+    "a bounded decorator": """
+        from functools import lru_cache
+        @lru_cache(maxsize=256)
+        def parse(text):
+            return text.split()
+        """,
+    "a bounded positional size": """
+        import functools
+        @functools.lru_cache(64, typed=True)
+        def parse(text):
+            return text.split()
+        """,
+    "a size held by a name": """
+        import functools
+        SIZE = None
+        @functools.lru_cache(maxsize=SIZE)
+        def parse(text):
+            return text.split()
+        """,
+    "bare lru_cache": """
+        from functools import lru_cache
+        @lru_cache
+        def parse(text):
+            return text.split()
+        """,
+    "lru_cache under another name": """
+        from functools import lru_cache as memo
+        @memo
+        def parse(text):
+            return text.split()
+        """,
+    "only a starred size": """
+        import functools
+        def make(args):
+            return functools.lru_cache(*args)
+        """,
+}
+
+KEPT_202 = {
+    "cache": """
+        import functools
+        @functools.cache
+        def parse(text):
+            return text.split()
+        """,
+    "maxsize=None": """
+        from functools import lru_cache
+        @lru_cache(maxsize=None)
+        def parse(text):
+            return text.split()
+        """,
+    "None given first": """
+        import functools
+        @functools.lru_cache(None, typed=True)
+        def parse(text):
+            return text.split()
+        """,
+    "maxsize=None after a starred argument": """
+        import functools
+        @functools.lru_cache(*(), maxsize=None)
+        def parse(text):
+            return text.split()
+        """,
+    "called on a function": """
+        import functools
+        def parse(text):
+            return text.split()
+        parse = functools.lru_cache(maxsize=None)(parse)
+        """,
+    "cache imported as lru_cache": """
+        from functools import cache as lru_cache
+        @lru_cache
+        def parse(text):
+            return text.split()
+        """,
+    "cache called on a function": """
+        from functools import cache
+        def parse(text):
+            return text.split()
+        parse = cache(parse)
+        """,
+}
+
+
+@pytest.mark.parametrize("code", KEPT_202.values(), ids=list(KEPT_202))
+def test_mf202_keeps_near_misses(code):
+    code = textwrap.dedent(code)
+    assert _findings(code, "MF202")
+    assert unbounded_lru_cache.FIXER.ast_filter(AstIndex(ast.parse(code)))
+
+
 DROPPED = [
     *((resource_without_with.FIXER, name, code) for name, code in DROPPED_302.items()),
     *((unbounded_dict_cache.FIXER, name, code) for name, code in DROPPED_201.items()),
+    *((unbounded_lru_cache.FIXER, name, code) for name, code in DROPPED_202.items()),
 ]
 
 
