@@ -157,7 +157,7 @@ class BaseDetector(cst.CSTVisitor):
         """Every identifier of the visited module: a name outside it shadows nothing."""
         if self._module_names is None:
             assert self.module is not None, "visit_Module sets the module"
-            self._module_names = all_names(self.module)
+            self._module_names = all_names(self.module, self.metadata.get(ParentNodeProvider))
         return self._module_names
 
     def line_of(self, node: cst.CSTNode) -> int:

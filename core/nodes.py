@@ -76,13 +76,33 @@ def in_source_order(metadata: Metadata, items: Iterable[ScopeItem]) -> List[Scop
     return sorted(items, key=where)
 
 
-def walk(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    """Every node under ``root`` (itself included), parents before children."""
+def walk(root: cst.CSTNode, children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]] = None) -> Iterable[cst.CSTNode]:
+    """Every node under ``root`` (itself included), parents before children. ``children``: the
+    tree's children table (:func:`children_in`), read instead of the nodes' fields when given."""
     stack = [root]
+    if children is None:
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(child_nodes(node)))
+        return
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(child_nodes(node)))
+        found = children.get(node)
+        stack.extend(reversed(found if found is not None else child_nodes(node)))
+
+
+class ParentMap(Dict[cst.CSTNode, cst.CSTNode]):
+    """``ParentNodeProvider``'s mapping, with the same walk's children table beside it: whatever
+    holds the parent map (every detector's metadata) can walk the tree from the table."""
+
+    children: Mapping[cst.CSTNode, List[cst.CSTNode]] = {}
+
+
+def children_in(metadata: Metadata) -> Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]]:
+    """The children table of the tree ``metadata`` was resolved on, when its parent map has one."""
+    return getattr(metadata.get(ParentNodeProvider), "children", None)
 
 
 def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
@@ -95,11 +115,12 @@ def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
     return tree_maps(root)[0]
 
 
-def tree_maps(root: cst.CSTNode) -> Tuple[Dict[cst.CSTNode, cst.CSTNode], Dict[cst.CSTNode, List[cst.CSTNode]]]:
+def tree_maps(root: cst.CSTNode) -> Tuple[ParentMap, Dict[cst.CSTNode, List[cst.CSTNode]]]:
     """Every node's parent and every node's children, from one walk: the detectors each walk the
     whole tree again, and reading children from a table beats recomputing them per walk."""
-    parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+    parents = ParentMap()
     children: Dict[cst.CSTNode, List[cst.CSTNode]] = {}
+    parents.children = children
     stack = [root]
     while stack:
         node = stack.pop()
@@ -249,7 +270,10 @@ def calls_method_on(call: cst.Call, name: str, methods: Iterable[str]) -> bool:
     )
 
 
-def all_names(module: cst.CSTNode) -> Set[str]:
+def all_names(module: cst.CSTNode, parents: object = None) -> Set[str]:
     """Every identifier spelled in the module: a fresh name must avoid all of them, so that it
-    shadows nothing in any scope."""
+    shadows nothing in any scope. ``parents``: the module's :class:`ParentMap`, whose keys are
+    every node but the module itself (one pass over a dict instead of a walk)."""
+    if isinstance(parents, ParentMap) and module in parents.children:
+        return {node.value for node in parents if type(node) is cst.Name}
     return {node.value for node in walk(module) if isinstance(node, cst.Name)}

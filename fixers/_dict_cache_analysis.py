@@ -21,7 +21,7 @@ from memfix.fixer import BaseDetector
 from memfix.fixers._cache_analysis import class_family, enclosing_class, first_param
 from memfix.fixers._dict_cache_model import Candidate, Use
 from memfix.model import Confidence
-from memfix.nodes import child_nodes, walk
+from memfix.nodes import child_nodes, children_in, walk
 
 _MUTATING_METHODS = frozenset(
     {"append", "appendleft", "extend", "extendleft", "add", "update", "insert", "remove", "pop", "popleft",
@@ -63,7 +63,7 @@ class DictCacheAnalysis(BaseDetector):
         """Every node of the module, walked once."""
         if self._nodes is None:
             assert self.module is not None
-            self._nodes = list(walk(self.module))
+            self._nodes = list(walk(self.module, children_in(self.metadata)))
         return self._nodes
 
     def func_of(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:

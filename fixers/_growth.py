@@ -59,7 +59,7 @@ from memfix.fixers._growth_vocab import (
     name_tokens,
 )
 from memfix.model import Confidence
-from memfix.nodes import MetadataView, dispatch, walk
+from memfix.nodes import MetadataView, children_in, dispatch, walk
 
 _WS = re.compile(r"\s+")
 
@@ -139,7 +139,8 @@ class GrowthAnalysis:
         self.meta = _Meta(detector, module)
         self.module = module
         facts = FactCollector()
-        dispatch(module, facts)  # statements keep source order; see memfix.nodes.dispatch
+        # statements keep source order; see memfix.nodes.dispatch
+        dispatch(module, facts, children_in(detector.metadata))  # type: ignore[attr-defined]
         self.facts = facts
         self.classes = facts.classes
         self.containers: List[Container] = []

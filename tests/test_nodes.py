@@ -96,3 +96,31 @@ def test_dispatch_calls_visit_and_leave_in_nesting_order_and_honours_false():
         ("visit", "outer"), ("call", "f"), ("visit", "inner"), ("call", "g"), ("leave", "inner"), ("leave", "outer"),
         ("visit", "skipped"), ("leave", "skipped"),
     ]
+
+
+@pytest.mark.parametrize("path", FIXTURES[2::3], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_walks_from_the_children_table_equal_walks_of_the_fields(path):
+    """Detectors walk from the table their metadata carries; it must be the same walk, in the same
+    order, from the module and from any node inside it, and name the same identifiers."""
+    from memfix.nodes import all_names, children_in, walk
+
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    metadata = {ParentNodeProvider: metadata_wrapper(module).resolve(ParentNodeProvider)}
+    children = children_in(metadata)
+    assert children is not None and module in children
+    whole = list(walk(module))
+    assert list(walk(module, children)) == whole
+    for node in whole[:: max(1, len(whole) // 25)]:
+        assert list(walk(node, children)) == list(walk(node))
+    names = {n.value for n in whole if isinstance(n, cst.Name)}
+    assert all_names(module, metadata[ParentNodeProvider]) == names
+    # another tree's parent map is not read for this module
+    other = parent_map(cst.parse_module("only_this = 1\n"))
+    assert all_names(module, other) == names
+
+
+def test_children_in_without_a_table():
+    from memfix.nodes import children_in
+
+    assert children_in({}) is None
+    assert children_in({ParentNodeProvider: {}}) is None
