@@ -4,9 +4,11 @@ does not report, read from the ``ast`` of the whole file.
 The detector reports a dict only when some write to it runs at call time and nothing evicts or
 re-binds it (``Detector.analyse``). Two facts settle that on the ``ast`` for certain:
 
-- *no write at call time*: the only writes it counts are ``d[k] = v`` and ``d.setdefault``; when
-  no such store of the name lies inside a function (inside a function nested in the owner, for a
-  closure's dict), every write has no ``func`` and the dict is filled at import time only;
+- *no write at call time*: the only writes it counts are ``d[k] = v`` and ``d.setdefault``, on
+  the uses it follows: a module or closure dict's references (plain names), an instance or class
+  dict's attributes of that name (``self.d``, ``Owner.d``; a local alias ``d = self.d`` is not
+  followed). When no such store lies inside a function (inside a function nested in the owner,
+  for a closure's dict), every write has no ``func`` and the dict is filled at import time only;
 - *evicted or re-bound*: ``d.pop`` / ``popitem`` / ``clear`` / ``__delitem__``, ``del d[k]`` and,
   for an attribute, ``x.name = v``. For an attribute dict such a site is an own use (``evict`` /
   ``rebind``) or a foreign one (``_foreign_evicts``) whenever its base is not ``self``/``cls``;
@@ -64,13 +66,16 @@ class DictCacheEvidence:
 
     def __init__(self, index: AstIndex) -> None:
         self.index = index
-        sites = [(name_of(t.value), t) for n in index.nodes(ast.Assign) for t in n.targets if isinstance(t, ast.Subscript)]
-        sites += [(name_of(n.target.value), n.target) for n in index.nodes(ast.AnnAssign) if isinstance(n.target, ast.Subscript)]
-        sites += [(name_of(n.value), n) for n in index.nodes(ast.Attribute) if n.attr == "setdefault"]
-        self.stores: List[Tuple[str, Position]] = [(name, _position(node)) for name, node in sites if name]
-        self.stored: Set[str] = {name for name, _ in self.stores}
+        sites = [(t.value, t) for n in index.nodes(ast.Assign) for t in n.targets if isinstance(t, ast.Subscript)]
+        sites += [(n.target.value, n.target) for n in index.nodes(ast.AnnAssign) if isinstance(n.target, ast.Subscript)]
+        sites += [(n.value, n) for n in index.nodes(ast.Attribute) if n.attr == "setdefault"]
+        #: (name, through an attribute (``x.name[k] = v``) rather than a plain name, position)
+        self.stores: List[Tuple[str, bool, Position]] = [
+            (name_of(base), isinstance(base, ast.Attribute), _position(node)) for base, node in sites if name_of(base)
+        ]
+        self.stored: Set[str] = {name for name, _, _ in self.stores}
         self._functions: Optional[List[Tuple[Span, ast.stmt]]] = None
-        self._runtime: Optional[Set[str]] = None
+        self._runtime: Optional[Set[Tuple[str, bool]]] = None
         self._evictions: Optional[Dict[str, List[Tuple[ast.expr, bool]]]] = None
         self._binds: Dict[int, Set[str]] = {}
 
@@ -89,16 +94,21 @@ class DictCacheEvidence:
             return functions[at][1]
         return None
 
-    def runtime_store(self, name: str) -> bool:
-        """Some store of ``name`` lies inside a function."""
+    def runtime_store(self, name: str, attribute: bool) -> bool:
+        """Some store of ``name`` lies inside a function: through an attribute (``attribute``:
+        the analysis finds an instance or class dict's uses among the attributes so named) or
+        through the plain name (a module dict's uses are the name's references)."""
         if self._runtime is None:
-            self._runtime = {n for n, position in self.stores if self.function_at(position) is not None}
-        return name in self._runtime
+            self._runtime = {(n, through) for n, through, position in self.stores if self.function_at(position) is not None}
+        return (name, attribute) in self._runtime
 
     def nested_store(self, name: str, function: ast.stmt) -> bool:
-        """Some store of ``name`` lies inside a function nested (at any depth) in ``function``."""
+        """Some store of the plain name ``name`` lies inside a function nested (at any depth) in
+        ``function``."""
         inner = [bounds(n) for n in self.index.nested_functions(function) if isinstance(n, _FUNCS)]
-        return any(_inside(position, span) for n, position in self.stores if n == name for span in inner)
+        return any(
+            _inside(position, span) for n, through, position in self.stores if n == name and not through for span in inner
+        )
 
     # -- evictions --------------------------------------------------------------------------------
 

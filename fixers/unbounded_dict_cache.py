@@ -344,7 +344,8 @@ def _may_report(evidence: DictCacheEvidence, target: ast.expr, name: str, frame:
     time, or the dict is evicted or re-bound (``_dict_cache_filter``)."""
     if not spreads:  # a closure's dict: written by the functions nested in its own
         return frame is not None and evidence.nested_store(name, frame)
-    if not evidence.runtime_store(name):
+    # a class body's dict is reached at call time as an attribute (self.x, cls.x, Owner.x) only
+    if not evidence.runtime_store(name, attribute=isinstance(target, ast.Attribute) or isinstance(frame, ast.ClassDef)):
         return False
     if isinstance(target, ast.Attribute):  # self.x = {} in __init__: its class holds __init__
         owner = _class_of(evidence, frame)

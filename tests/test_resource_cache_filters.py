@@ -238,6 +238,38 @@ DROPPED_201 = {
         def reset():
             Registry.memo.clear()
         """,
+    "an instance dict written only through a local alias": """
+        class Profile:
+            def __init__(self):
+                self.timings = {}
+
+            def trace(self, fn):
+                timings = self.timings
+                if fn in timings:
+                    return timings[fn]
+                timings[fn] = compute(fn)
+                return timings[fn]
+        """,
+    "an instance dict named like a local that is written": """
+        class Decoder:
+            def __init__(self):
+                self.memo = {}
+
+            def decode(self, s):
+                return self.memo.get(s)
+
+        def scan(s, memo):
+            memo_get = memo.setdefault
+            memo[s] = memo_get(s, s)
+        """,
+    "a module dict named like an attribute that is written": """
+        cache = {}
+
+        def get(self, key):
+            if key in cache:
+                return cache[key]
+            self.cache[key] = compute(key)
+        """,
     "a closure's dict written only by its own function": """
         def make(items):
             seen = {}
@@ -281,6 +313,25 @@ KEPT_201 = {
             @classmethod
             def flush(cls):
                 cls.cache.clear()
+        """,
+    "a class dict written through the class": """
+        class Registry:
+            memo = {}
+
+            def get(self, key):
+                if key not in Registry.memo:
+                    Registry.memo[key] = compute(key)
+                return Registry.memo[key]
+        """,
+    "an instance dict written through self": """
+        class Resolver:
+            def __init__(self):
+                self.cache = {}
+
+            def resolve(self, host):
+                if host not in self.cache:
+                    self.cache[host] = lookup(host)
+                return self.cache[host]
         """,
     "a closure's dict written by a nested function": """
         def make():
