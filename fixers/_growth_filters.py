@@ -137,7 +137,9 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                     kind.extend(Definition(stmt, k, class_name, stays_in, owner) for k in defined)
                 elif isinstance(target, ast.Name) and isinstance(value, (ast.Attribute, ast.Name)):
                     aliases.setdefault(target.id, set()).add(key_of(value))  # type: ignore[arg-type]
-                if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+                # x = x + [v], x = [v] + x, x = [*x, v]: growth by a copy, as the analysis
+                # (``_rebind_use``) and the dismissal (``_growth_dismiss``) read it
+                if isinstance(value, (ast.BinOp, ast.List)) and key[1] in index.spelled(value):
                     shapes.grown.add(key)
             if isinstance(stmt, ast.Assign) and _is_tail_rebind(stmt):
                 target = stmt.targets[0]

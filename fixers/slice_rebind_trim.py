@@ -104,6 +104,6 @@ FIXER = Fixer(
     examples=EXAMPLES,
     detector=Detector,
     transformer=Transformer,
-    needles=(b":]", b": ]"),
+    needles=(b"[",),  # x = x[-K:] is a subscript, however it is spaced or split over lines
     ast_filter=slice_rebind_filter,
 )

@@ -280,16 +280,24 @@ def _unwrap(stmt: Stmt, value: cst.BaseExpression) -> List[Stmt]:
     return [*inner[:-1], last.with_changes(body=[cst.Return(value=value)])]
 
 
-def _is_empty_dict_ast(value: Optional[ast.expr]) -> bool:
+def _is_empty_dict_ast(value: Optional[ast.expr], dict_names: Set[str]) -> bool:
+    """``{}``, or a call without arguments of what may be the builtin ``dict``: ``dict``, a name
+    ``from builtins import dict as D`` binds, ``builtins.dict`` (the detector asks the call's
+    qualified names)."""
     if isinstance(value, ast.Dict):
         return not value.keys
-    return (
-        isinstance(value, ast.Call)
-        and isinstance(value.func, ast.Name)
-        and value.func.id == "dict"
-        and not value.args
-        and not value.keywords
-    )
+    if not isinstance(value, ast.Call) or value.args or value.keywords:
+        return False
+    func = value.func
+    return (isinstance(func, ast.Name) and func.id in dict_names) or (isinstance(func, ast.Attribute) and func.attr == "dict")
+
+
+def _dict_names(index: AstIndex) -> Set[str]:
+    names = {"dict"}
+    for node in index.nodes(ast.ImportFrom):
+        if node.module == "builtins":
+            names.update(a.asname or a.name for a in node.names if a.name == "dict")
+    return names
 
 
 def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
@@ -309,11 +317,12 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
         return bool(index.nested_functions(function))
 
     whole: List[ast.stmt] = []
+    dict_names = _dict_names(index)
     for placed in index.simple_statements():
         stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
         # the analysis takes ``self.x = {}`` from an __init__ only
         init = isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)) and frame.name == "__init__"
-        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or not _is_empty_dict_ast(stmt.value):
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or not _is_empty_dict_ast(stmt.value, dict_names):
             continue
         for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
             if isinstance(target, ast.Attribute):
@@ -369,6 +378,6 @@ FIXER = Fixer(
     examples=EXAMPLES,
     detector=Detector,
     transformer=Transformer,
-    needles=(b"{}", b"dict()"),
+    needles=(b"{", b"dict"),  # {}, { }, {\n}, dict(), builtins.dict( )
     ast_filter=_ast_filter,
 )

@@ -113,6 +113,8 @@ FIXER = Fixer(
     examples=EXAMPLES,
     detector=Detector,
     transformer=Transformer,
-    needles=(b"append", b"extend", b"insert", b"+=", b"+ [", b"+["),
+    # the definition the rule starts from: a list display or list() / field(default_factory=list);
+    # growth can be spelled too many ways for a byte search (x = [v] + x, x = [*x, v])
+    needles=(b"[", b"list"),
     ast_filter=growing_list_filter,
 )

@@ -128,7 +128,20 @@ def drain():
         def record(event):
             EVENTS.append(event)
         """,
+    "class list's name re-bound to a concatenation of other lists in a method": """
+        class Case:
+            values = [1, 2]
+
+            def check(self):
+                values = self.values  # an alias of the class list under the same name
+                return values[0]
+
+            def test(self):
+                values = list(range(3)) + [4]
+                return values
+        """,
 }
+
 
 KEPT = {
     "instance grown in a method": OWNER,

@@ -301,3 +301,33 @@ def test_a_stub_with_many_names_stays_shallow():
     assert not isinstance(result, FileError) and result.sliced  # no RecursionError, no fallback
     assert _findings(text, "x.py", settings, True) == _findings(text, "x.py", settings, False)
     assert _fixed(text, "x.py", settings, True) == _fixed(text, "x.py", settings, False)
+
+
+_COMPUTE = "def compute(k):\n    return k\n"
+_MEMO_GET = "def get(k):\n    if k not in _cache:\n        _cache[k] = compute(k)\n    return _cache[k]\n"
+_OWNER = "class A:\n    def __init__(self):\n        self.items = []\n\n    def add(self, v):\n"
+
+#: spellings a byte search for the usual forms would miss: each has a finding without the pre-filter
+SPELLINGS = {
+    "empty dict with a space": "_cache = { }\n" + _COMPUTE + _MEMO_GET,
+    "empty dict over two lines": "_cache = {\n}\n" + _COMPUTE + _MEMO_GET,
+    "dict() with a space": "_cache = dict( )\n" + _COMPUTE + _MEMO_GET,
+    "builtins.dict()": "import builtins\n_cache = builtins.dict()\n" + _COMPUTE + _MEMO_GET,
+    "dict imported from builtins under another name": "from builtins import dict as D\n_cache = D()\n" + _COMPUTE + _MEMO_GET,
+    "tail trim with spaces": _OWNER + "        self.items.append(v)\n        self.items = self.items[-10:  ]\n",
+    "tail trim over two lines": _OWNER + "        self.items.append(v)\n        self.items = self.items[-10:\n        ]\n",
+    "growth by a starred copy": _OWNER + "        self.items = [*self.items, v]\n",
+    "growth by a copy, prepended": _OWNER + "        self.items = [v] + self.items\n",
+    "growth by a copy of a name": _OWNER + "        self.items = self.items + v\n",
+    "global grown by a starred copy": "items = []\n\ndef add(v):\n    global items\n    items = [*items, v]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPELLINGS))
+def test_unusual_spellings_lose_nothing(name):
+    text = SPELLINGS[name]
+    settings = Settings(cache=False, unsafe_fixes=True)
+    whole = _findings(text, "case.py", settings, False)
+    assert whole and not isinstance(whole, tuple), "the case must have a finding without the pre-filter"
+    assert _findings(text, "case.py", settings, True) == whole
+    assert _fixed(text, "case.py", settings, True) == _fixed(text, "case.py", settings, False)
