@@ -7,6 +7,7 @@ gate is worse than a failed run.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -133,11 +134,13 @@ _KEYS: Dict[str, Tuple[str, Any]] = {
 
 def find_pyproject(start: Path) -> Optional[Path]:
     start = start.resolve()
-    if start.is_file():
+    # os.path.isfile, not Path.is_file: a PATH inside a folder we may not search must not raise
+    # PermissionError here; discovery reports that path as an error of its own
+    if os.path.isfile(start):
         start = start.parent
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             return candidate
     return None
 
