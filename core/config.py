@@ -103,6 +103,14 @@ def _positive_int(value: Any, key: str, path: Path) -> int:
     raise ConfigError(f"{path}: [tool.memfix] {key} must be a non-negative integer")
 
 
+def _bound(value: Any, key: str, path: Path) -> int:
+    """A bound N of at least 1, as ``--max-len`` requires: ``deque(maxlen=0)`` keeps nothing and
+    ``lru_cache(maxsize=0)`` caches nothing, so 0 is never a bound a fix may write."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ConfigError(f"{path}: [tool.memfix] {key} must be an integer of at least 1")
+
+
 def _confidence(value: Any, key: str, path: Path) -> Confidence:
     try:
         return Confidence(value)
@@ -119,7 +127,7 @@ def _lru_backend(value: Any, key: str, path: Path) -> str:
 _KEYS: Dict[str, Tuple[str, Any]] = {
     "select": ("select", _str_tuple),
     "ignore": ("ignore", _str_tuple),
-    "max-len": ("max_len", _positive_int),
+    "max-len": ("max_len", _bound),
     "unsafe-fixes": ("unsafe_fixes", _bool),
     "extend-safe-fixes": ("extend_safe_fixes", _str_tuple),
     "verify": ("verify", _bool),
