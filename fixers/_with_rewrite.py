@@ -505,9 +505,18 @@ class WithRewriteDetector(BaseDetector):
                 if isinstance(outer, cst.Call):
                     func = outer.func
                     method = func.attr.value if isinstance(func, cst.Attribute) else ""
+                    kept = self.parent(outer)
                     if method in STORING_METHODS:
                         verdict.refuse(f"the handle is stored with `.{method}()`")
-                    elif not (self.qualified(func) & CONSUMERS):
+                    elif self.qualified(func) & CONSUMERS:
+                        pass
+                    elif ancestor.value is call and isinstance(kept, (cst.Assign, cst.AnnAssign)) and kept.value is outer:
+                        # `r = csv.reader(open(p))`: r is read after the statement, where the
+                        # with-block would have closed the handle (as for a named handle)
+                        verdict.refuse(
+                            f"the handle is passed to `{self._call_text(func)}()`, whose result may hold it after the block"
+                        )
+                    else:
                         verdict.doubt(f"the handle is passed to `{self._call_text(func)}()`, which may keep it")
             elif isinstance(ancestor, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
                 targets = [t.target for t in ancestor.targets] if isinstance(ancestor, cst.Assign) else [ancestor.target]

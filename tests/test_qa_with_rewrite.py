@@ -104,3 +104,33 @@ def test_readers_inside_the_statement_stay_fixed(tmp_path: Path, code: str):
     assert "with open(p) as f:" in fixed
     before, after = _run(tmp_path, code), _run(tmp_path, fixed)
     assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+
+
+INLINE_READER = """\
+import csv
+import sys
+
+
+def run(p):
+    r = csv.reader(open(p))
+    return [row for row in r]
+""" + MAIN
+
+INLINE_MAP = """\
+import sys
+
+
+def run(p):
+    lines = map(str.split, open(p))
+    return list(lines)
+""" + MAIN
+
+
+@pytest.mark.parametrize("code", [INLINE_READER, INLINE_MAP], ids=["csv-reader", "map"])
+def test_unsafe_fix_of_an_inline_open_kept_by_its_callee_still_runs(tmp_path: Path, code: str):
+    """An unsafe fix may drop data, but must leave code that runs ("What safe means"): a with-block
+    around `r = csv.reader(open(p))` closed the file before `r` was read (ValueError)."""
+    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    before = _run(tmp_path, code)
+    after = _run(tmp_path, result.text)
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
