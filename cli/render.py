@@ -157,11 +157,13 @@ def render_sarif(report: RunReport, fixers: Sequence[Fixer]) -> str:
                 "properties": {
                     "symbol": f.symbol,
                     "confidence": f.confidence.value,
-                    "fix": None if f.fix is None else {"safety": f.fix.safety.value, "applied": f.fix.applied},
+                    # not a SARIF `fixes` entry: the schema requires each to carry its
+                    # artifactChanges (the replacement regions), which the report does not hold
+                    "fix": None
+                    if f.fix is None
+                    else {"safety": f.fix.safety.value, "applied": f.fix.applied, "description": f.fix.description},
                 },
             }
-            if f.fix is not None:
-                result["fixes"] = [{"description": {"text": f.fix.description}}]
             results.append(result)
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -7,6 +7,7 @@ gate is worse than a failed run.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -102,6 +103,14 @@ def _positive_int(value: Any, key: str, path: Path) -> int:
     raise ConfigError(f"{path}: [tool.memfix] {key} must be a non-negative integer")
 
 
+def _bound(value: Any, key: str, path: Path) -> int:
+    """A bound N of at least 1, as ``--max-len`` requires: ``deque(maxlen=0)`` keeps nothing and
+    ``lru_cache(maxsize=0)`` caches nothing, so 0 is never a bound a fix may write."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ConfigError(f"{path}: [tool.memfix] {key} must be an integer of at least 1")
+
+
 def _confidence(value: Any, key: str, path: Path) -> Confidence:
     try:
         return Confidence(value)
@@ -118,7 +127,7 @@ def _lru_backend(value: Any, key: str, path: Path) -> str:
 _KEYS: Dict[str, Tuple[str, Any]] = {
     "select": ("select", _str_tuple),
     "ignore": ("ignore", _str_tuple),
-    "max-len": ("max_len", _positive_int),
+    "max-len": ("max_len", _bound),
     "unsafe-fixes": ("unsafe_fixes", _bool),
     "extend-safe-fixes": ("extend_safe_fixes", _str_tuple),
     "verify": ("verify", _bool),
@@ -133,11 +142,13 @@ _KEYS: Dict[str, Tuple[str, Any]] = {
 
 def find_pyproject(start: Path) -> Optional[Path]:
     start = start.resolve()
-    if start.is_file():
+    # os.path.isfile, not Path.is_file: a PATH inside a folder we may not search must not raise
+    # PermissionError here; discovery reports that path as an error of its own
+    if os.path.isfile(start):
         start = start.parent
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             return candidate
     return None
 

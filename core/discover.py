@@ -36,7 +36,7 @@ class SourceFile:
 
 def _git_root(start: Path) -> Optional[Path]:
     for folder in (start, *start.parents):
-        if (folder / ".git").exists():
+        if os.path.exists(folder / ".git"):  # False, not PermissionError, on a folder we cannot search
             return folder
     return None
 
@@ -57,7 +57,7 @@ class _IgnoreRules:
         if folder not in self._specs:
             spec = None
             ignore_file = folder / ".gitignore"
-            if self._respect_gitignore and ignore_file.is_file():
+            if self._respect_gitignore and os.path.isfile(ignore_file):
                 try:
                     lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
                     spec = pathspec.GitIgnoreSpec.from_lines(lines)
@@ -69,7 +69,10 @@ class _IgnoreRules:
     def ignored(self, path: Path, is_dir: bool, folders: Sequence[Path]) -> bool:
         if is_dir and path.name in DEFAULT_EXCLUDES:
             return True
-        if is_dir and (path / "pyvenv.cfg").exists():  # a virtualenv under any name
+        # a virtualenv under any name; os.path.exists, not Path.exists: a folder we may not
+        # search raises PermissionError from Path.exists, and that folder must reach os.walk,
+        # which reports it as a per-path error ("cannot list folder") instead of a crash
+        if is_dir and os.path.exists(path / "pyvenv.cfg"):
             return True
         suffix = "/" if is_dir else ""
         if self._exclude is not None:
@@ -149,8 +152,13 @@ def discover(paths: Iterable[str], settings: Settings) -> Tuple[List[SourceFile]
     errors = found.errors
     for raw in paths:
         given = Path(raw)
-        if not os.path.lexists(given):
-            errors.append(FileError(raw, "read", "no such file or directory"))
+        try:
+            os.lstat(given)
+        except OSError as exc:
+            # say why: a file in a folder we may not search exists, it is just out of reach
+            missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+            cause = "no such file or directory" if missing else f"cannot read: {exc.strerror or exc}"
+            errors.append(FileError(raw, "read", cause))
             continue
         if os.path.islink(given) and not os.path.isdir(given):
             problem = _link_problem(given)

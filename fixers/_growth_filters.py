@@ -167,6 +167,10 @@ def _shapes(index: AstIndex) -> GrowthShapes:
     return shapes
 
 
+#: identifiers of code that reaches attributes by name, which the growth analysis reads
+REFLECTIVE_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "__dict__"})
+
+
 def growth_shapes(tree: Tree) -> GrowthShapes:
     return AstIndex.of(tree).memo("growth-shapes", _shapes)
 
@@ -180,6 +184,9 @@ def _regions(tree: Tree, definitions: List[Definition], extra: List[Definition] 
     # a closure's analysis stays in its function; the rest follows the names through the module
     spread = [d for d in everything if d.function is None or d.key[0] == "attr"]
     names = {d.key[1] for d in spread if d.key[1]} | {d.class_name for d in spread if d.class_name}
+    # code that reaches an attribute by name (`getattr(self, "items")`) spells neither: the
+    # analysis must still see it (memfix.fixers._growth: GrowthAnalysis._reflective_uses)
+    names |= REFLECTIVE_NAMES
     index = AstIndex.of(tree)
     return spelling_regions(
         index,

@@ -76,6 +76,9 @@ STORING_METHODS: FrozenSet[str] = frozenset(
     {"append", "appendleft", "extend", "add", "insert", "put", "put_nowait", "register", "setdefault", "update", "push"}
 )
 
+#: attributes of a handle that are plain data, safe to keep after the block closes it
+PLAIN_ATTRIBUTES: FrozenSet[str] = frozenset({"name", "mode", "closed", "encoding", "errors", "newlines"})
+
 #: calls whose argument becomes managed by something else (not a finding)
 MANAGING_METHODS: FrozenSet[str] = frozenset({"enter_context", "enter_async_context", "closing", "callback"})
 
@@ -502,9 +505,18 @@ class WithRewriteDetector(BaseDetector):
                 if isinstance(outer, cst.Call):
                     func = outer.func
                     method = func.attr.value if isinstance(func, cst.Attribute) else ""
+                    kept = self.parent(outer)
                     if method in STORING_METHODS:
                         verdict.refuse(f"the handle is stored with `.{method}()`")
-                    elif not (self.qualified(func) & CONSUMERS):
+                    elif self.qualified(func) & CONSUMERS:
+                        pass
+                    elif ancestor.value is call and isinstance(kept, (cst.Assign, cst.AnnAssign)) and kept.value is outer:
+                        # `r = csv.reader(open(p))`: r is read after the statement, where the
+                        # with-block would have closed the handle (as for a named handle)
+                        verdict.refuse(
+                            f"the handle is passed to `{self._call_text(func)}()`, whose result may hold it after the block"
+                        )
+                    else:
                         verdict.doubt(f"the handle is passed to `{self._call_text(func)}()`, which may keep it")
             elif isinstance(ancestor, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
                 targets = [t.target for t in ancestor.targets] if isinstance(ancestor, cst.Assign) else [ancestor.target]
@@ -585,7 +597,19 @@ class WithRewriteDetector(BaseDetector):
     ) -> None:
         line = self.line_of(use)
         parent = self.parent(use)
+        lazy = self._lazy_generator(use, statement)
+        if lazy is not None:
+            verdict.refuse(
+                f"read by the generator expression at line {self.line_of(lazy)}, which runs lazily and may "
+                "read it after the block"
+            )
+            return
         if isinstance(parent, cst.Attribute) and parent.value is use:
+            holder = self.parent(parent)
+            kept = isinstance(holder, (cst.Assign, cst.AnnAssign)) and holder.value is parent
+            if kept and (spec is None or spec.detached is None) and parent.attr.value not in PLAIN_ATTRIBUTES:
+                # `read = f.readline`: a bound method called after the block reads a closed handle
+                verdict.refuse(f"`{self._call_text(parent)}` at line {line} is kept and may be called after the block")
             return  # f.read(), f.name, f.close()
         if isinstance(parent, cst.For) and parent.iter is use:
             return
@@ -776,6 +800,18 @@ class WithRewriteDetector(BaseDetector):
                 if isinstance(call, cst.Call) and self.qualified(call.func) & CONSUMERS:
                     return False
             current = parent
+
+    def _lazy_generator(self, use: cst.CSTNode, statement: cst.CSTNode) -> Optional[cst.GeneratorExp]:
+        """The generator expression around ``use`` whose body runs when someone iterates it, not
+        in this statement (``lines = (l for l in f)``: ``list(lines)`` after the block would read a
+        closed handle). One passed straight to a consumer (``sum(len(l) for l in f)``) runs here."""
+        for ancestor in self.ancestors(use, stop=statement):
+            if isinstance(ancestor, cst.GeneratorExp):
+                holder = self.parent(ancestor)
+                call = self.parent(holder) if isinstance(holder, cst.Arg) else None
+                if not (isinstance(call, cst.Call) and self.qualified(call.func) & CONSUMERS):
+                    return ancestor
+        return None
 
     def _inside_consumer(self, node: cst.CSTNode, statement: cst.CSTNode) -> bool:
         for ancestor in self.ancestors(node, stop=statement):

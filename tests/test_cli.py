@@ -193,7 +193,8 @@ def test_sarif_and_github_formats(project):
     assert sarif["version"] == "2.1.0"
     results = sarif["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {"MF301"}
-    assert any("fixes" in r for r in results)
+    # the fix is described in the result's properties (a SARIF `fixes` entry must carry artifactChanges)
+    assert any(r["properties"]["fix"]["description"] for r in results)
     github = invoke(["--format", "github", "pkg"], project).stdout
     assert github.startswith("::warning file=pkg/leaky.py,line=5,col=9")
 

@@ -36,8 +36,8 @@ def test_cli_overrides_win(tmp_path):
 @pytest.mark.parametrize(
     "body,fragment",
     [
-        ("max-len = -1", "max-len must be a non-negative integer"),
-        ('max-len = "10"', "max-len must be a non-negative integer"),
+        ("max-len = -1", "max-len must be an integer of at least 1"),
+        ('max-len = "10"', "max-len must be an integer of at least 1"),
         ("unsafe-fixes = 1", "unsafe-fixes must be true or false"),
         ("select = [1]", "select must be a list of strings"),
         ('min-confidence = "certain"', "min-confidence must be one of"),

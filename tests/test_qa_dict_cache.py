@@ -1,0 +1,60 @@
+"""QA: MF201 calls a dict a memo (safe fix) when its stored value depends on changing state.
+
+LEAK_PATTERNS "What safe means": the fix is safe only when "on a miss the value is computed in
+that code from the key alone". ``self._cache[key] = (key, self.epoch)`` reads ``self.epoch``,
+which another method changes: once the entry is evicted, a lookup recomputes a different value.
+Found by black-box testing; NOT fixed (a fix must see every method that writes ``self.epoch``,
+which the region pre-filter slices away), so the test is a strict xfail: it starts passing, and
+then fails as XPASS, when the analysis is fixed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memfix.api import fix_source
+from memfix.config import Settings
+from memfix.model import Safety
+
+STAMPER = '''\
+class Stamper:
+    """Long-lived stamp service."""
+
+    def __init__(self):
+        self._cache = {}
+        self.epoch = 0
+
+    def tick(self):
+        self.epoch += 1
+
+    def stamp(self, key):
+        if key not in self._cache:
+            self._cache[key] = (key, self.epoch)
+        return self._cache[key]
+
+
+s = Stamper()
+out = [s.stamp("a")]
+s.tick()
+out += [s.stamp("b"), s.stamp("c"), s.stamp("a")]
+print(out)
+'''
+
+
+def _run(tmp_path: Path, code: str) -> str:
+    prog = tmp_path / "prog.py"
+    prog.write_text(code)
+    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+@pytest.mark.xfail(strict=True, reason="QA bug: value reads state another method changes; still called a memo")
+def test_value_depending_on_changing_state_is_not_a_safe_memo(tmp_path: Path):
+    result = fix_source(STAMPER, Settings(select=("MF201",), max_len=2, cache=False))
+    (finding,) = result.findings
+    assert finding.fix is None or finding.fix.safety is not Safety.SAFE
+    # with N = 2 the safe fix evicts "a", and the last lookup recomputes ("a", 1) for ("a", 0)
+    assert _run(tmp_path, result.text) == _run(tmp_path, STAMPER)

@@ -1,0 +1,146 @@
+"""QA: safe growth fixes (MF101) that changed behaviour through readers the analysis did not see.
+
+Each program is run before and after ``fix_source`` with safe fixes only, with the list well under
+any bound; a safe fix must print the same thing. Found by black-box testing:
+- a dataclass field became a deque: the generated ``__eq__``/``__repr__`` and ``asdict`` see it
+  (``Stats(values=[1, 2]) == s`` turned False, ``json.dumps(asdict(s))`` raised TypeError);
+- an attribute read by name (``getattr(self, "d")[1:]``, ``obj.__dict__["f"][1:]``) became a deque
+  that cannot be sliced (TypeError).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memfix.api import fix_source
+from memfix.config import Settings
+from memfix.model import Safety
+
+DATACLASS = """\
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Stats:
+    \"\"\"Long-lived stats tracker service.\"\"\"
+    values: list = field(default_factory=list)
+
+    def add(self, v):
+        self.values.append(v)
+
+    def latest(self):
+        return self.values[-1]
+
+
+s = Stats()
+s.add(1)
+s.add(2)
+print(s.latest(), s == Stats(values=[1, 2]), s)
+print(json.dumps(dataclasses.asdict(s)))
+"""
+
+GETATTR = """\
+class Service:
+    \"\"\"Long-running service.\"\"\"
+
+    def __init__(self):
+        self.d = []
+
+    def add(self, v):
+        self.d.append(v)
+
+    def last(self):
+        return self.d[-1]
+
+    def tail(self):
+        return getattr(self, "d")[1:]
+
+
+svc = Service()
+for i in range(4):
+    svc.add(i)
+print(svc.last(), svc.tail())
+"""
+
+DUNDER_DICT = """\
+class Service:
+    \"\"\"Long-running service.\"\"\"
+
+    def __init__(self):
+        self.f = []
+
+    def add(self, v):
+        self.f.append(v)
+
+    def last(self):
+        return self.f[-1]
+
+
+svc = Service()
+for i in range(4):
+    svc.add(i)
+print(svc.last(), svc.__dict__["f"][1:])
+"""
+
+# negative case: no reflective access, the safe fix stays
+PLAIN = """\
+class Service:
+    \"\"\"Long-running service.\"\"\"
+
+    def __init__(self):
+        self.f = []
+
+    def add(self, v):
+        self.f.append(v)
+
+    def last(self):
+        return self.f[-1]
+
+
+svc = Service()
+for i in range(4):
+    svc.add(i)
+print(svc.last(), getattr(svc, "other", None))
+"""
+
+CASES = {"dataclass": DATACLASS, "getattr": GETATTR, "dunder-dict": DUNDER_DICT}
+
+
+def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
+    prog = tmp_path / "prog.py"
+    prog.write_text(code)
+    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
+
+
+def _fix(code: str) -> str:
+    result = fix_source(code, Settings(select=("MF1",), cache=False))
+    assert result.error is None
+    return result.text
+
+
+@pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
+def test_safe_fix_keeps_behaviour(tmp_path: Path, code: str):
+    before = _run(tmp_path, code)
+    assert before.returncode == 0, before.stderr
+    after = _run(tmp_path, _fix(code))
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+
+
+@pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
+def test_hidden_reader_makes_the_fix_unsafe(code: str):
+    findings = fix_source(code, Settings(select=("MF1",), cache=False)).findings
+    assert findings, "still reported"
+    assert all(f.fix is None or f.fix.safety is Safety.UNSAFE for f in findings)
+
+
+def test_unrelated_getattr_keeps_the_safe_fix(tmp_path: Path):
+    fixed = _fix(PLAIN)
+    assert "deque(maxlen=" in fixed
+    before, after = _run(tmp_path, PLAIN), _run(tmp_path, fixed)
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr

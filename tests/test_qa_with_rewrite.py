@@ -1,0 +1,136 @@
+"""QA: safe with-block rewrites (MF301) that closed a handle before a lazy reader ran.
+
+Each program is run before and after ``fix_source`` (safe fixes only) on the same input file; a
+safe fix must print the same thing. Found by black-box testing: a generator expression over the
+handle, or a bound method of it, kept past the statement, read a closed file after the rewrite
+(``ValueError: I/O operation on closed file``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memfix.api import fix_source
+from memfix.config import Settings
+from memfix.model import Safety
+
+MAIN = """
+
+if __name__ == "__main__":
+    print(run(sys.argv[1]))
+"""
+
+LAZY_GENERATOR = """\
+import sys
+
+
+def run(p):
+    f = open(p)
+    lines = (l.split() for l in f)
+    return list(lines)
+""" + MAIN
+
+BOUND_METHOD = """\
+import sys
+
+
+def run(p):
+    f = open(p)
+    rl = f.readline
+    return rl()
+""" + MAIN
+
+# negative cases: these stay fixable (the reader runs inside the block)
+CONSUMED_GENERATOR = """\
+import sys
+
+
+def run(p):
+    f = open(p)
+    total = sum(len(l) for l in f)
+    return total
+""" + MAIN
+
+PLAIN_ATTRIBUTE = """\
+import sys
+
+
+def run(p):
+    f = open(p)
+    n = f.name
+    data = f.read()
+    f.close()
+    return n == p, data
+""" + MAIN
+
+
+def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
+    prog = tmp_path / "prog.py"
+    prog.write_text(code)
+    data = tmp_path / "data.txt"
+    data.write_text("a b\nc d\n")
+    return subprocess.run([sys.executable, str(prog), str(data)], capture_output=True, text=True, timeout=60)
+
+
+def _fixed(code: str) -> str:
+    result = fix_source(code, Settings(select=("MF301",), cache=False))
+    assert result.error is None
+    return result.text
+
+
+@pytest.mark.parametrize("code", [LAZY_GENERATOR, BOUND_METHOD], ids=["generator", "bound-method"])
+def test_safe_fix_keeps_behaviour_of_lazy_readers(tmp_path: Path, code: str):
+    before = _run(tmp_path, code)
+    assert before.returncode == 0, before.stderr
+    after = _run(tmp_path, _fixed(code))
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+
+
+@pytest.mark.parametrize("code", [LAZY_GENERATOR, BOUND_METHOD], ids=["generator", "bound-method"])
+def test_lazy_reader_is_reported_without_a_fix(code: str):
+    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is None or finding.fix.safety is not Safety.SAFE
+    assert result.text == code
+
+
+@pytest.mark.parametrize("code", [CONSUMED_GENERATOR, PLAIN_ATTRIBUTE], ids=["consumed-generator", "plain-attribute"])
+def test_readers_inside_the_statement_stay_fixed(tmp_path: Path, code: str):
+    fixed = _fixed(code)
+    assert "with open(p) as f:" in fixed
+    before, after = _run(tmp_path, code), _run(tmp_path, fixed)
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+
+
+INLINE_READER = """\
+import csv
+import sys
+
+
+def run(p):
+    r = csv.reader(open(p))
+    return [row for row in r]
+""" + MAIN
+
+INLINE_MAP = """\
+import sys
+
+
+def run(p):
+    lines = map(str.split, open(p))
+    return list(lines)
+""" + MAIN
+
+
+@pytest.mark.parametrize("code", [INLINE_READER, INLINE_MAP], ids=["csv-reader", "map"])
+def test_unsafe_fix_of_an_inline_open_kept_by_its_callee_still_runs(tmp_path: Path, code: str):
+    """An unsafe fix may drop data, but must leave code that runs ("What safe means"): a with-block
+    around `r = csv.reader(open(p))` closed the file before `r` was read (ValueError)."""
+    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    before = _run(tmp_path, code)
+    after = _run(tmp_path, result.text)
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
