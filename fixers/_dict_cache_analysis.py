@@ -477,6 +477,15 @@ class DictCacheAnalysis(BaseDetector):
         outside = (value_names & params) - key_names - {"self", "cls"}
         if outside:
             return f"values that depend on `{sorted(outside)[0]}`, which the caller passes besides the key (line {use.line})"
+        state = _instance_state(value, sources)
+        if state is not None:
+            # another method may change it (self.epoch += 1): a recomputed entry would differ, and
+            # the methods that write it are not all in view (the pre-filter's slice keeps the
+            # code spelling the cache, not every writer of the object's other attributes)
+            return (
+                f"values that depend on `{self.code(state)}`, the object's state rather than the key "
+                f"(line {use.line}): an entry recomputed after an eviction may differ"
+            )
         return self._stored_object_changed(use, func)
 
     def _stored_object_changed(self, use: Use, func: cst.FunctionDef) -> str:
@@ -579,6 +588,28 @@ def local_sources(func: cst.FunctionDef) -> Dict[str, List[Optional[cst.BaseExpr
         elif isinstance(node, cst.WithItem) and node.asname is not None:
             bind(node.asname.name, None)
     return sources
+
+
+def _instance_state(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> Optional[cst.Attribute]:
+    """An attribute of ``self`` or ``cls`` that ``expr`` reads as data (``self.epoch``), following
+    local assignments; calling a method (``self.compute(key)``) is not such a read."""
+    pending = [expr]
+    followed: Set[str] = set()
+    while pending:
+        node = pending.pop()
+        called = {id(sub.func) for sub in walk(node) if isinstance(sub, cst.Call)}
+        for sub in walk(node):
+            if (
+                isinstance(sub, cst.Attribute)
+                and isinstance(sub.value, cst.Name)
+                and sub.value.value in ("self", "cls")
+                and id(sub) not in called
+            ):
+                return sub
+            if isinstance(sub, cst.Name) and sub.value not in followed:
+                followed.add(sub.value)
+                pending.extend(source for source in sources.get(sub.value, []) if source is not None)
+    return None
 
 
 def _deps(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> Set[str]:

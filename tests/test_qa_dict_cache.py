@@ -3,9 +3,10 @@
 LEAK_PATTERNS "What safe means": the fix is safe only when "on a miss the value is computed in
 that code from the key alone". ``self._cache[key] = (key, self.epoch)`` reads ``self.epoch``,
 which another method changes: once the entry is evicted, a lookup recomputes a different value.
-Found by black-box testing; NOT fixed (a fix must see every method that writes ``self.epoch``,
-which the region pre-filter slices away), so the test is a strict xfail: it starts passing, and
-then fails as XPASS, when the analysis is fixed.
+Found by black-box testing. The analysis now treats any read of the object's own state in the
+stored value (``self.epoch``, directly or through a local) as "not computed from the key alone":
+it cannot tell which other methods change that attribute, since the pre-filter's slice keeps only
+the code spelling the cache.
 """
 
 from __future__ import annotations
@@ -51,10 +52,30 @@ def _run(tmp_path: Path, code: str) -> str:
     return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60, check=True).stdout
 
 
-@pytest.mark.xfail(strict=True, reason="QA bug: value reads state another method changes; still called a memo")
 def test_value_depending_on_changing_state_is_not_a_safe_memo(tmp_path: Path):
     result = fix_source(STAMPER, Settings(select=("MF201",), max_len=2, cache=False))
     (finding,) = result.findings
     assert finding.fix is None or finding.fix.safety is not Safety.SAFE
     # with N = 2 the safe fix evicts "a", and the last lookup recomputes ("a", 1) for ("a", 0)
     assert _run(tmp_path, result.text) == _run(tmp_path, STAMPER)
+
+
+def test_a_method_called_on_self_still_makes_a_safe_memo():
+    """The near miss: calling a method of the object computes the value, it does not read state."""
+    code = STAMPER.replace("(key, self.epoch)", "self._compute(key)").replace(
+        "    def tick(self):", "    def _compute(self, key):\n        return key.upper()\n\n    def tick(self):"
+    )
+    result = fix_source(code, Settings(select=("MF201",), cache=False))
+    (finding,) = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.SAFE
+
+
+def test_state_read_through_a_local_is_not_a_safe_memo():
+    code = STAMPER.replace(
+        "            self._cache[key] = (key, self.epoch)",
+        "            epoch = self.epoch\n            self._cache[key] = (key, epoch)",
+    )
+    result = fix_source(code, Settings(select=("MF201",), cache=False))
+    (finding,) = result.findings
+    assert finding.fix is None or finding.fix.safety is not Safety.SAFE
+    assert "self.epoch" in finding.message
