@@ -477,6 +477,12 @@ class DictCacheAnalysis(BaseDetector):
         outside = (value_names & params) - key_names - {"self", "cls"}
         if outside:
             return f"values that depend on `{sorted(outside)[0]}`, which the caller passes besides the key (line {use.line})"
+        rebound = sorted((value_names - key_names) & self._runtime_globals())
+        if rebound:
+            return (
+                f"values that depend on `{rebound[0]}`, a module variable re-bound at run time (`global {rebound[0]}`) "
+                f"(line {use.line}): an entry recomputed after an eviction may differ"
+            )
         state = _instance_state(value, sources)
         if state is not None:
             # another method may change it (self.epoch += 1): a recomputed entry would differ, and
@@ -487,6 +493,11 @@ class DictCacheAnalysis(BaseDetector):
                 f"(line {use.line}): an entry recomputed after an eviction may differ"
             )
         return self._stored_object_changed(use, func)
+
+    def _runtime_globals(self) -> Set[str]:
+        """Names some function declares ``global``: module variables re-bound while the program
+        runs (the pre-filter keeps every statement spelling them)."""
+        return {item.name.value for node in self.nodes() if isinstance(node, cst.Global) for item in node.names}
 
     def _stored_object_changed(self, use: Use, func: cst.FunctionDef) -> str:
         """After ``v = d[k] = make(k)``, ``configure(v)`` may change the stored object: a rebuilt

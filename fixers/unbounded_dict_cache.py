@@ -345,6 +345,10 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 names.add(name)
                 if class_name:
                     names.add(class_name)
+    if names:
+        # a memo's value may read a module variable some function re-binds (`global EPOCH`): the
+        # analysis must see those declarations to refuse the memo shape
+        names |= {name for node in index.nodes(ast.Global) for name in node.names}  # type: ignore[attr-defined]
     return spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
 
 

@@ -79,3 +79,49 @@ def test_state_read_through_a_local_is_not_a_safe_memo():
     (finding,) = result.findings
     assert finding.fix is None or finding.fix.safety is not Safety.SAFE
     assert "self.epoch" in finding.message
+
+
+GLOBAL_STAMPER = '''\
+EPOCH = 0
+_cache = {}
+
+
+def tick():
+    global EPOCH
+    EPOCH += 1
+
+
+def stamp(key):
+    if key not in _cache:
+        _cache[key] = (key, EPOCH)
+    return _cache[key]
+'''
+
+#: called from another module: calls at the module's own top level would be import-time only
+DRIVER = 'from stamper import stamp, tick\nout = [stamp("a")]\ntick()\nout += [stamp("b"), stamp("c"), stamp("a")]\nprint(out)\n'
+
+
+def _run_module(tmp_path: Path, code: str) -> str:
+    (tmp_path / "stamper.py").write_text(code)
+    (tmp_path / "driver.py").write_text(DRIVER)
+    return subprocess.run(
+        [sys.executable, "driver.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+
+
+def test_value_depending_on_a_global_re_bound_at_run_time_is_not_a_safe_memo(tmp_path: Path):
+    from memfix import engine
+    from memfix.fixers import FIXERS
+
+    settings = Settings(select=("MF201",), max_len=2, cache=False)
+    result = fix_source(GLOBAL_STAMPER, settings)
+    (finding,) = result.findings
+    assert finding.fix is None or finding.fix.safety is not Safety.SAFE
+    assert "EPOCH" in finding.message
+    assert _run_module(tmp_path, result.text) == _run_module(tmp_path, GLOBAL_STAMPER)
+    # the function declaring `global EPOCH` spells neither the cache nor its user: the pre-filter
+    # must keep it for the analysis all the same
+    rules = [f for f in FIXERS if f.code == "MF201"]
+    sliced = engine.detect(GLOBAL_STAMPER, "g.py", settings, rules)
+    whole = engine.detect(GLOBAL_STAMPER, "g.py", settings, rules, prefilter=False)
+    assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
