@@ -46,11 +46,12 @@ and handles given to `with`, `contextlib.closing` or `ExitStack.enter_context`.
 from __future__ import annotations
 
 import ast
-from typing import Union
+from typing import List, Union
 
 from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
-from memfix.fixers._with_rewrite import WithRewriteDetector
+from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or_returned
+from memfix.fixers._with_rewrite import CONSUMERS, MANAGING_METHODS, WithRewriteDetector
 from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
 from memfix.prefilter import FilterResult, enclosing_functions
@@ -93,7 +94,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """Some call of the builtin `open` (`open(...)`, `builtins.open(...)`) that is not directly a
     with-item. The analysis of a handle stays in the function that opens it, so only those
     functions need libcst (memfix.prefilter). Aliases count: `from builtins import open as o`,
-    `import builtins as b`."""
+    `import builtins as b`. Calls the detector certainly does not report are dropped."""
     index = AstIndex.of(tree)
     modules = {"builtins"}
     names = {"open"}
@@ -122,7 +123,35 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
             or (isinstance(node.func, ast.Attribute) and node.func.value.id in modules)  # type: ignore[attr-defined]
         )
     ]
-    return enclosing_functions(index.tree, calls)
+    return enclosing_functions(index.tree, _reportable(index, calls))
+
+
+#: roots whose qualified names the consumer test reads (a class named like one of them makes
+#: libcst's names differ, and then every call is kept)
+_ROOTS = frozenset(name.split(".")[0] for name in CONSUMERS) | {"builtins"}
+
+
+def _reportable(index: AstIndex, calls: List[ast.Call]) -> List[ast.Call]:
+    """``calls`` without those the detector certainly does not report: managed (a with-item,
+    ``closing()``, ``enter_context()``, a lambda's body) or returned to the caller, read as
+    MF302's filter reads them (``_resource_filter.managed_or_returned``: both rules share
+    ``WithRewriteDetector.visit_Call``)."""
+    if not calls:
+        return calls
+    qualified = QualifiedNames(index, _ROOTS)
+    if not qualified.complete:
+        return calls
+
+    def maybe_consumer(call: ast.Call) -> bool:
+        return bool(qualified.of(call.func) & CONSUMERS)
+
+    places = ancestors(index, calls)
+    kept: List[ast.Call] = []
+    for call in calls:
+        place = places.get(id(call))
+        if place is None or not managed_or_returned(call, place[0], place[1], MANAGING_METHODS, maybe_consumer, False):
+            kept.append(call)
+    return kept
 
 
 FIXER = Fixer(

@@ -1,4 +1,4 @@
-"""The ast pre-filters of MF302, MF201 and MF202 drop what their detectors certainly do not report.
+"""The ast pre-filters of MF301, MF302, MF201 and MF202 drop what their detectors certainly do not report.
 
 Each case is checked twice: what the filter keeps (dropped: falsy, or no region around the call),
 and what the detector says on the whole file without any pre-filter, so a case cannot pass by
@@ -16,7 +16,7 @@ import pytest
 from memfix import engine
 from memfix.astindex import AstIndex
 from memfix.config import Settings
-from memfix.fixers import FIXERS, resource_without_with, unbounded_dict_cache, unbounded_lru_cache
+from memfix.fixers import FIXERS, open_without_with, resource_without_with, unbounded_dict_cache, unbounded_lru_cache
 from memfix.prefilter import Regions
 
 SETTINGS = Settings(cache=False, unsafe_fixes=True)
@@ -452,7 +452,63 @@ def test_mf202_keeps_near_misses(code):
     assert unbounded_lru_cache.FIXER.ast_filter(AstIndex(ast.parse(code)))
 
 
+# -- MF301 --------------------------------------------------------------------------------------
+
+DROPPED_301 = {
+    "returned": """
+        def create(path):
+            return open(path, "wb")
+        """,
+    "returned in a tuple": """
+        def script(fd):
+            return "text", open(fd, encoding="utf-8")
+        """,
+    "a lambda's body": """
+        def opener(path):
+            return lambda: open(path)
+        """,
+    "inside closing()": """
+        import contextlib
+        def read(path):
+            with contextlib.closing(open(path)) as f:
+                return f.read()
+        """,
+    "given to enter_context()": """
+        def read(stack, path):
+            f = stack.enter_context(open(path))
+            return f.read()
+        """,
+}
+
+KEPT_301 = {
+    "returned after a read": """
+        def read(path):
+            return open(path).read()
+        """,
+    "returned through a consumer": """
+        import json
+        def config(path):
+            return json.load(open(path))
+        """,
+    "a named handle returned later": """
+        def first(path):
+            f = open(path)
+            line = f.readline()
+            f.close()
+            return line
+        """,
+}
+
+
+@pytest.mark.parametrize("code", KEPT_301.values(), ids=list(KEPT_301))
+def test_mf301_keeps_near_misses(code):
+    code = textwrap.dedent(code)
+    assert _findings(code, "MF301")
+    assert open_without_with.FIXER.ast_filter(AstIndex(ast.parse(code)))
+
+
 DROPPED = [
+    *((open_without_with.FIXER, name, code) for name, code in DROPPED_301.items()),
     *((resource_without_with.FIXER, name, code) for name, code in DROPPED_302.items()),
     *((unbounded_dict_cache.FIXER, name, code) for name, code in DROPPED_201.items()),
     *((unbounded_lru_cache.FIXER, name, code) for name, code in DROPPED_202.items()),
