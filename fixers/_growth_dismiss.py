@@ -240,6 +240,19 @@ class GrowthUses:
     called: FrozenSet[int] = frozenset()
     _reads: Optional[Dict[str, List[Position]]] = None
     _strings: Optional[List[Tuple[Position, str]]] = None
+    _function_spans: Optional[List[Tuple[Position, Position]]] = None
+
+    def in_some_function(self, node: ast.AST) -> bool:
+        """``node`` lies in a function definition, its decorators, defaults and annotations
+        included (where the analysis's ``function_of`` finds a FunctionDef among the ancestors)."""
+        if self._function_spans is None:
+            self._function_spans = [
+                (_first(f.node), (f.node.end_lineno or f.node.lineno, f.node.end_col_offset or 0))  # type: ignore[attr-defined]
+                for f in self.scopes.frames
+                if isinstance(f.node, _FUNCS)
+            ]
+        position = _position(node)
+        return any(start <= position < end for start, end in self._function_spans)
 
     def reads(self, name: str) -> List[Position]:
         """Where ``name`` is read other than as the function of a call."""
@@ -554,7 +567,7 @@ def dismissed(
         if owner == "class" and class_name in uses.dataclasses:
             return None if sites else "never grown"  # a field: growth counts anywhere
         if owner == "class":
-            return "grown only at import" if all(scopes.at(s.node) is None or scopes.at(s.node).function() is None for s in sites) else None  # type: ignore[union-attr]
+            return "grown only at import" if all(_at_import(uses, s.node) for s in sites) else None
         builder = frame.function() if frame is not None else None
         if builder is None:
             return None
@@ -569,8 +582,9 @@ def dismissed(
         if uses.bounded((0, name), uses.bounded_names, statement):
             return "bounded"
         for site in uses.grows.get(("name", name), []):
-            at = scopes.at(site.node)
-            if at is not None and at.function() is not None:
+            if name not in uses.shadowable and isinstance(scopes.resolve(name, scopes.at(site.node)), Frame):
+                continue  # a function's own local of that name, not the module's list
+            if not _at_import(uses, site.node):
                 return None
         return "grown only at import"
     if owner == "closure":
@@ -601,6 +615,46 @@ def _within(frame: Frame, outer: Frame) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+def _at_import(uses: GrowthUses, node: ast.AST) -> bool:
+    """``node`` runs only while the module is imported: outside every function, or in a
+    module-level helper that only import-time code calls (``GrowthAnalysis._counts_as_growth``)."""
+    at = uses.scopes.at(node)
+    function = at.function() if at is not None else None
+    return function is None or _runs_only_at_import(uses, function)
+
+
+def _runs_only_at_import(uses: GrowthUses, function: Frame) -> bool:
+    """A module-level function whose name is only called outside every function (decorators,
+    defaults and annotations of a function count as inside it) or used as the decorator of a
+    module-level definition, as ``GrowthAnalysis._runs_only_at_import`` reads it. Anything else
+    (a read of the name, a ``global`` of it, a string that may name it, no use at all) keeps it
+    a runtime function."""
+    node = function.node
+    index = uses.scopes.index
+    if function.parent is not None or not isinstance(node, _FUNCS) or not any(stmt is node for stmt in index.tree.body):
+        return False  # the analysis asks for a function whose parent is the module itself
+    name = node.name
+    if name in uses.shared or uses.reads(name) and not _only_decorators(uses, name):
+        return False
+    if any(name in text for _, text in uses.strings()):
+        return False
+    calls: List[ast.AST] = [c for c in index.nodes(ast.Call) if isinstance(c.func, ast.Name) and c.func.id == name]
+    # `del helper` once the module is built is a use too
+    deleted = [n for d in index.nodes(ast.Delete) for t in d.targets for n in ast.walk(t) if isinstance(n, ast.Name) and n.id == name]
+    if not calls and not deleted and not uses.reads(name):
+        return False  # never used here: called from elsewhere, at any time
+    return not any(uses.in_some_function(use) for use in (*calls, *deleted))
+
+
+def _only_decorators(uses: GrowthUses, name: str) -> bool:
+    """Every read of ``name`` (other than calls) is the decorator of a top-level definition."""
+    top_level = [
+        d for stmt in uses.scopes.index.tree.body if isinstance(stmt, _DEFS) for d in stmt.decorator_list
+    ]
+    positions = {_position(d) for d in top_level if isinstance(d, ast.Name) and d.id == name}
+    return all(read in positions for read in uses.reads(name))
 
 
 def _stays_inside(uses: GrowthUses, function: Frame, owner: Frame) -> bool:

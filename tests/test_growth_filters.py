@@ -128,6 +128,38 @@ def drain():
         def record(event):
             EVENTS.append(event)
         """,
+    "global grown only by a helper called at import": """
+        HASJREL = []
+        def jrel_op(name, op):
+            HASJREL.append(op)
+        jrel_op("A", 1)
+        class Table:
+            jrel_op("B", 2)
+        del jrel_op
+        """,
+    "global grown by a helper that is never called here but deleted at import": """
+        HASJREL = []
+        def jrel_op(name, op):
+            HASJREL.append(op)
+        del jrel_op
+        """,
+    "class list grown by a helper used as a decorator at import": """
+        class Registry:
+            rules = []
+        def rule(f):
+            Registry.rules.append(f)
+            return f
+        @rule
+        def check():
+            pass
+        """,
+    "global's name grown as a function's own local": """
+        OPCODES = []
+        def optimize(p):
+            OPCODES = []
+            OPCODES.append(p)
+            return OPCODES
+        """,
     "class list's name re-bound to a concatenation of other lists in a method": """
         class Case:
             values = [1, 2]
@@ -143,8 +175,20 @@ def drain():
 }
 
 
+_HELPER = """
+HASJREL = []
+def jrel_op(name, op):
+    HASJREL.append(op)
+"""
+
 KEPT = {
     "instance grown in a method": OWNER,
+    "global grown by a helper called in a function": _HELPER + "def setup():\n    jrel_op('A', 1)\n",
+    "global grown by a helper called in a default argument": _HELPER + "def setup(x=jrel_op('A', 1)):\n    return x\n",
+    "global grown by a helper called in a decorator": _HELPER + "@jrel_op('A', 1)\ndef setup():\n    pass\n",
+    "global grown by a helper defined under an if": "HASJREL = []\nif True:\n    def jrel_op(name, op):\n        HASJREL.append(op)\njrel_op('A', 1)\n",
+    "global grown by a helper that is also passed on": _HELPER + "jrel_op('A', 1)\nHANDLERS = [jrel_op]\n",
+    "global grown by a helper never used here": _HELPER,
     "instance grown by a function nested in __init__": """
         class Tracker:
             def __init__(self, bus):
