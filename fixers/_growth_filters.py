@@ -100,11 +100,12 @@ def _shapes(index: AstIndex) -> GrowthShapes:
     def used_by_nested(function: ast.AST, name: str) -> bool:
         return name in index.nested_spelled(function)
 
+    inits = _chosen_inits(index)
     for placed in index.simple_statements():
         stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
         # instance containers are defined only in a class's __init__/__post_init__, on its receiver
         receiver = None
-        if placed.method and frame.name in ("__init__", "__post_init__"):  # type: ignore[union-attr]
+        if placed.method and id(frame) in inits:
             params = [*frame.args.posonlyargs, *frame.args.args]  # type: ignore[union-attr]
             receiver = params[0].arg if params else None
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -169,6 +170,24 @@ def _shapes(index: AstIndex) -> GrowthShapes:
 
 #: identifiers of code that reaches attributes by name, which the growth analysis reads
 REFLECTIVE_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "__dict__"})
+
+
+def _chosen_inits(index: AstIndex) -> Set[int]:
+    """The ``__init__`` / ``__post_init__`` the analysis takes instance definitions from, one per
+    class name (``_growth_facts``: classes are known by name, and the first such method with a
+    parameter, in source order, of any class of that name is the one): a second class ``C`` in
+    another test function defines nothing the analysis follows."""
+    first: Dict[str, ast.AST] = {}
+    for node in index.nodes(ast.ClassDef):
+        for item in node.body:  # type: ignore[attr-defined]
+            if not isinstance(item, _FUNCS) or item.name not in ("__init__", "__post_init__"):
+                continue
+            if not (item.args.posonlyargs or item.args.args):
+                continue
+            known = first.get(node.name)  # type: ignore[attr-defined]
+            if known is None or (item.lineno, item.col_offset) < (known.lineno, known.col_offset):  # type: ignore[attr-defined]
+                first[node.name] = item  # type: ignore[attr-defined]
+    return {id(item) for item in first.values()}
 
 
 def growth_shapes(tree: Tree) -> GrowthShapes:

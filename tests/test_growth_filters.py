@@ -128,6 +128,19 @@ def drain():
         def record(event):
             EVENTS.append(event)
         """,
+    "instance list of a second class of the same name": """
+        def test_one():
+            class C:
+                def __init__(self):
+                    self.seen = 0
+        def test_two():
+            class C:
+                def __init__(self, d):
+                    self.keys = list(d)
+                def add(self, k):
+                    self.keys.append(k)
+            return C
+        """,
     "global grown only by a helper called at import": """
         HASJREL = []
         def jrel_op(name, op):
@@ -183,6 +196,18 @@ def jrel_op(name, op):
 
 KEPT = {
     "instance grown in a method": OWNER,
+    "instance list of the second class of a name, the first without __init__": """
+        def test_one():
+            class C:
+                pass
+        def test_two():
+            class C:
+                def __init__(self, d):
+                    self.keys = list(d)
+                def add(self, k):
+                    self.keys.append(k)
+            return C
+        """,
     "global grown by a helper called in a function": _HELPER + "def setup():\n    jrel_op('A', 1)\n",
     "global grown by a helper called in a default argument": _HELPER + "def setup(x=jrel_op('A', 1)):\n    return x\n",
     "global grown by a helper called in a decorator": _HELPER + "@jrel_op('A', 1)\ndef setup():\n    pass\n",
