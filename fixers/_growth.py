@@ -742,7 +742,11 @@ class GrowthAnalysis:
                 and self.meta.code(test.left.args[0].value) == shown
             ):
                 k2 = self.bound_from_expr(test.comparisons[0].comparator, c, receiver, "")
-                if k2 is not None and isinstance(test.comparisons[0].operator, cst.GreaterThanEqual) and k2.value is not None:
+                if k2 is None:
+                    # a guard K2 memfix cannot read (`2 * MAX`, `MAX + 10`, a local): the list may
+                    # hold up to K2 items at rest, so it is not known to fire at K or earlier
+                    return guard, Bound("literal", None)
+                if isinstance(test.comparisons[0].operator, cst.GreaterThanEqual) and k2.value is not None:
                     k2 = Bound("literal", k2.value - 1)
                 return guard, k2
             return line, Bound("literal", None)  # guarded by something else: keep the guard
@@ -859,7 +863,7 @@ class GrowthAnalysis:
             if attr in info.init_attrs and self.meta.code(k.value) == (receiver or self.meta.code(k.value)):
                 value_expr = info.init_attrs[attr][0]
                 param = value_expr.value if isinstance(value_expr, cst.Name) and value_expr.value in info.init_params else ""
-                return Bound("attr", int_value(value_expr), name=attr, class_name=owner, param=param, origin=origin)
+                return Bound("attr", int_value(value_expr), name=attr, class_name=owner, param=param, origin=origin, late=self._set_after(value_expr, c))
         return None
 
     def bound_candidates(self, c: Container, default: int) -> List[Bound]:
@@ -906,7 +910,8 @@ class GrowthAnalysis:
                 param = value_expr.value if isinstance(value_expr, cst.Name) and value_expr.value in info.init_params else ""
                 if value is None and not param:
                     continue
-                consider(name, Bound("attr", value, name=name, class_name=info.name, param=param, origin=" (an attribute set in `__init__`)"), order)
+                late = self._set_after(value_expr, c)
+                consider(name, Bound("attr", value, name=name, class_name=info.name, param=param, origin=" (an attribute set in `__init__`)", late=late), order)
             copied = {v[0].value for v in info.init_attrs.values() if isinstance(v[0], cst.Name)}
             for name, default in info.init_params.items():
                 order += 1
@@ -919,6 +924,11 @@ class GrowthAnalysis:
             consider(name, Bound("module", value, name=name, origin=f" (a module constant, value {value})" if value is not None else " (a module constant)"), order)
         scored.sort(key=lambda t: (t[0], t[1]))
         return [b for _, _, b in scored]
+
+    def _set_after(self, attr_value: cst.BaseExpression, c: Container) -> bool:
+        """An ``__init__`` attribute (by its value) is assigned after ``c`` is built there:
+        ``deque(maxlen=self.X)`` at the definition would run before ``self.X = ...``."""
+        return c.where.context == "init" and self.meta.line(attr_value) >= self.meta.line(c.statement)
 
     def _defined_before(self, definition: cst.CSTNode, use: cst.CSTNode) -> bool:
         return 0 < self.meta.line(definition) < self.meta.line(use)

@@ -66,6 +66,9 @@ class Bound:
     class_name: str = ""
     param: str = ""
     origin: str = ""
+    #: ``attr`` only: first set in ``__init__`` after the container's definition, so ``self.X``
+    #: does not exist yet where the container is built (AttributeError at construction)
+    late: bool = False
 
     @property
     def text(self) -> str:
@@ -108,6 +111,8 @@ class Bound:
         if self.kind == "attr":
             if where.context == "init" and self.param:
                 return self.param
+            if where.context == "init" and self.late:
+                return None
             if where.receiver and where.context in ("init", "method"):
                 return f"{where.receiver}.{self.name}"
             return None

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple, Union
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import Assignment, GlobalScope, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from memfix.astindex import AstIndex
 from memfix.prefilter import FilterResult, Regions, enclosing_functions, spelling_regions
@@ -111,6 +111,12 @@ EXAMPLES = (
     ),
     Valid("from functools import lru_cache\n\n@lru_cache(maxsize=128)\ndef parse(text):\n    return text.split()\n"),
     Valid("from functools import cache\n\n@cache\ndef settings():\n    return load()\n"),
+)
+
+#: methods that change the object they are called on (a side effect a recomputation repeats)
+_MUTATORS = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
+     "write", "writelines", "put", "put_nowait", "send", "sendall", "appendleft", "extendleft", "inc", "incr"}
 )
 
 #: calls whose result is a new object callers may mutate or rely on by identity
@@ -177,9 +183,81 @@ class Detector(BaseDetector):
                 return f"`{func.name.value}` returns a new mutable `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
             if isinstance(value, cst.Call):
                 names = self.qualified(value.func)
-                if names & _IDENTITY_BUILTINS or any(n.startswith(_IDENTITY_PREFIXES) for n in names):
+                if names & _IDENTITY_BUILTINS or any(n.startswith(_IDENTITY_PREFIXES) for n in names) or self._local_class(value.func):
                     return f"`{func.name.value}` returns a new `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
         return None
+
+    def _local_class(self, func: cst.BaseExpression) -> bool:
+        """``func`` names a class defined in this module: calling it builds a new object with its
+        own identity and state (a per-key singleton factory such as ``get_conn(name)``)."""
+        if not isinstance(func, cst.Name):
+            return False
+        scope = self.get_metadata(ScopeProvider, func, None)
+        if scope is None:
+            return False
+        return any(isinstance(a, Assignment) and isinstance(a.node, cst.ClassDef) for a in scope[func.value])
+
+    def purity_hazard(self, func: cst.FunctionDef) -> Optional[str]:
+        """Why recomputing an evicted result could be observed: the body writes state outside the
+        call (a recomputation does it again), or reads module state that changes (a recomputation
+        sees the new state). ``@cache`` ran such a body once per key; a bound runs it again."""
+        assert self.module is not None
+        name = func.name.value
+        for node in walk(func.body):
+            if isinstance(node, (cst.Global, cst.Nonlocal)):
+                return f"`{name}` writes {self.module.code_for_node(node).strip()} at line {self.line_of(node)}: a result recomputed after an eviction writes it again"
+            if isinstance(node, cst.Call):
+                if "builtins.print" in self.qualified(node.func):
+                    return f"`{name}` prints at line {self.line_of(node)}: a result recomputed after an eviction prints again"
+                if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS and self._outer_base(node.func.value, func):
+                    return f"`{self.module.code_for_node(node.func)}()` at line {self.line_of(node)} changes state outside `{name}`: a result recomputed after an eviction changes it again"
+            targets: List[cst.BaseExpression] = []
+            if isinstance(node, cst.Assign):
+                targets = [t.target for t in node.targets]
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+                targets = [node.target]
+            elif isinstance(node, cst.Del):
+                targets = [node.target]
+            for target in targets:
+                if isinstance(target, (cst.Subscript, cst.Attribute)) and self._outer_base(target.value, func):
+                    return f"`{self.module.code_for_node(target)}` at line {self.line_of(target)} is written outside `{name}`: a result recomputed after an eviction writes it again"
+            if isinstance(node, cst.Name):
+                why = self._changing_global(node)
+                if why:
+                    return f"`{name}` reads `{node.value}` at line {self.line_of(node)}, {why}: a result recomputed after an eviction may differ"
+        return None
+
+    def _outer_base(self, expr: cst.BaseExpression, func: cst.FunctionDef) -> bool:
+        """``expr`` (through attributes and subscripts) is rooted in a name not local to ``func``."""
+        while isinstance(expr, (cst.Attribute, cst.Subscript)):
+            expr = expr.value
+        if not isinstance(expr, cst.Name):
+            return False
+        scope = self.get_metadata(ScopeProvider, expr, None)
+        if scope is None:
+            return True
+        return not any(a.scope is scope for a in scope[expr.value])
+
+    def _changing_global(self, node: cst.Name) -> str:
+        """Why the module-level name ``node`` reads may change between calls ('' when it may not)."""
+        scope = self.get_metadata(ScopeProvider, node, None)
+        if scope is None or isinstance(scope, GlobalScope):
+            return ""
+        assignments = [a for a in scope[node.value] if isinstance(a, Assignment)]
+        if not assignments or not all(isinstance(a.scope, GlobalScope) for a in assignments):
+            return ""
+        if len(assignments) > 1:
+            return "which is assigned more than once"
+        target = self.parent(assignments[0].node)
+        statement = self.parent(target) if isinstance(target, cst.AssignTarget) else target
+        value = getattr(statement, "value", None) if isinstance(statement, (cst.Assign, cst.AnnAssign)) else None
+        if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+            return "a mutable module-level container"
+        if isinstance(value, cst.Call):
+            names = self.qualified(value.func)
+            if names & _IDENTITY_BUILTINS or any(n.startswith(_IDENTITY_PREFIXES) for n in names):
+                return "a mutable module-level container"
+        return ""
 
     def lru_spelling(self, func_expr: cst.BaseExpression) -> Optional[Tuple[str, Optional[str], Optional[str]]]:
         """How to write lru_cache here: next to the module alias already used, else an import."""
@@ -252,7 +330,7 @@ class Detector(BaseDetector):
             )
             return
         new_expr, module, obj = replacement
-        hazard = self.identity_hazard(func) if func is not None else None
+        hazard = (self.identity_hazard(func) or self.purity_hazard(func)) if func is not None else None
         if func is None:
             hazard = "the cached function is not defined in this file, so what it returns is unknown"
         safety = Safety.UNSAFE if hazard else Safety.SAFE
@@ -356,7 +434,21 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
         return regions
     # a rewrite can leave `from functools import cache` unused and drop it: every use of those
     # names must be in the slice, or a use in a stubbed function would look like none
+    # the purity check (Detector.purity_hazard) asks whether a module name the cached function
+    # reads is re-bound (`global X` in another function) or mutated: keep the code spelling it
+    names |= _module_names_read(index.tree, [*decorated, *top_level])
     return spelling_regions(index, [], names, whole=regions.nodes)
+
+
+def _module_names_read(module: ast.Module, functions: List[ast.AST]) -> set:
+    """Names the ``functions`` read that are assigned at module level."""
+    assigned = set()
+    for stmt in module.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                assigned |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    read = {n.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return read & assigned
 
 
 FIXER = Fixer(

@@ -1,0 +1,151 @@
+"""QA round 2: safe growth fixes (MF101/MF103/MF105) whose bound broke the program.
+
+Each program runs before and after ``fix_source`` (safe fixes only, max-len 3) and must print the
+same thing, with the container well beyond its bound. Found by black-box testing:
+- MF105 read a trim guard it could not interpret (``if len(x) > 2 * MAX:``, hysteresis) as no
+  guard, called the deque "exactly the same items" and dropped the guard: ``len()``/``sum()`` of
+  the history changed;
+- a bound taken from an ``__init__`` attribute assigned *after* the container
+  (``self.events = []`` then ``self.max_events = 3``) was spelled ``deque(maxlen=self.max_events)``
+  at the definition: AttributeError when the object is built (MF101, MF103, MF105).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memfix.api import fix_source
+from memfix.config import Settings
+
+HYSTERESIS = """\
+class MetricsMonitor:
+    MAX_HISTORY = 3
+
+    def __init__(self):
+        self.history = []
+
+    def collect(self, m):
+        self.history.append(m)
+        if len(self.history) > 2 * self.MAX_HISTORY:
+            self.history = self.history[-self.MAX_HISTORY:]
+
+    def report(self):
+        return len(self.history), sum(self.history)
+
+
+mon = MetricsMonitor()
+for i in range(10):
+    mon.collect(i)
+    print(mon.report())
+"""
+
+LATE_ATTR_LIST = """\
+class EventTracker:
+    def __init__(self):
+        self.events = []
+        self.max_events = 3
+
+    def track(self, e):
+        self.events.append(e)
+
+    def last(self):
+        return self.events[-1]
+
+
+t = EventTracker()
+for i in range(10):
+    t.track(i)
+print(t.last())
+"""
+
+LATE_ATTR_DEQUE = """\
+from collections import deque
+
+
+class EventTracker:
+    def __init__(self):
+        self.events = deque()
+        self.history_window = 3
+
+    def track(self, e):
+        self.events.append(e)
+
+    def last(self):
+        return self.events[-1]
+
+
+t = EventTracker()
+for i in range(10):
+    t.track(i)
+print(t.last())
+"""
+
+LATE_ATTR_TRIM = """\
+class MetricsMonitor:
+    def __init__(self):
+        self.history = []
+        self.window = 3
+
+    def collect(self, m):
+        self.history.append(m)
+        if len(self.history) > self.window:
+            self.history = self.history[-self.window:]
+
+    def report(self):
+        return len(self.history), sum(self.history)
+
+
+mon = MetricsMonitor()
+for i in range(10):
+    mon.collect(i)
+    print(mon.report())
+"""
+
+# negative case: the attribute is set before the container, so `self.window` can be spelled there
+EARLY_ATTR_TRIM = LATE_ATTR_TRIM.replace(
+    "        self.history = []\n        self.window = 3\n", "        self.window = 3\n        self.history = []\n"
+)
+
+CASES = {
+    "hysteresis-guard": HYSTERESIS,
+    "late-attr-list": LATE_ATTR_LIST,
+    "late-attr-deque": LATE_ATTR_DEQUE,
+    "late-attr-trim": LATE_ATTR_TRIM,
+    "early-attr-trim": EARLY_ATTR_TRIM,
+}
+
+
+def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
+    prog = tmp_path / "prog.py"
+    prog.write_text(code)
+    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
+
+
+def _fix(code: str, unsafe: bool = False) -> str:
+    result = fix_source(code, Settings(select=("MF1",), cache=False, max_len=3, unsafe_fixes=unsafe))
+    assert result.error is None
+    return result.text
+
+
+@pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
+def test_safe_fix_keeps_behaviour(tmp_path: Path, code: str):
+    before = _run(tmp_path, code)
+    assert before.returncode == 0, before.stderr
+    after = _run(tmp_path, _fix(code))
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+
+
+@pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
+def test_unsafe_fix_still_runs(tmp_path: Path, code: str):
+    after = _run(tmp_path, _fix(code, unsafe=True))
+    assert after.returncode == 0, after.stderr
+
+
+def test_early_attribute_is_still_used_as_the_bound():
+    fixed = _fix(EARLY_ATTR_TRIM)
+    assert "deque(maxlen=self.window)" in fixed
+    assert "self.history[-self.window:]" not in fixed

@@ -1,0 +1,99 @@
+"""QA round 2: behaviour-changing SAFE fixes found and NOT fixed (strict xfail: each reports
+XPASS once fixed, and the marker must then go).
+
+- MF105 (and any rule taking N from an ``__init__`` attribute): ``deque(maxlen=self.window)``
+  freezes the bound at construction, but the attribute is re-assigned later (``resize``): the
+  copying trim ``x = x[-self.window:]`` followed the new value, the deque does not. Fixing it needs
+  the analysis to see every writer of the attribute, which the growth pre-filter's slice may drop
+  (it keeps code spelling the container's name, not the bound's).
+- MF104: ``defaultdict(list)`` -> ``defaultdict(lambda: deque(maxlen=N))`` makes the owner
+  unpicklable (a lambda cannot be pickled): ``pickle.dumps(tracker)`` raised AttributeError.
+  ``functools.partial(deque, maxlen=N)`` pickles; the lead owns that design change.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memfix.api import fix_source
+from memfix.config import Settings
+
+RESIZED_WINDOW = """\
+class MetricsMonitor:
+    def __init__(self, window=3):
+        self.history = []
+        self.window = window
+
+    def resize(self, n):
+        self.window = n
+
+    def collect(self, m):
+        self.history.append(m)
+        if len(self.history) > self.window:
+            self.history = self.history[-self.window:]
+
+    def report(self):
+        return len(self.history), sum(self.history)
+
+
+mon = MetricsMonitor()
+for i in range(6):
+    mon.collect(i)
+mon.resize(5)
+for i in range(6):
+    mon.collect(i)
+    print(mon.report())
+"""
+
+PICKLED_OWNER = """\
+import pickle
+from collections import defaultdict
+
+
+class ErrorTracker:
+    \"\"\"Long-lived error tracker service.\"\"\"
+
+    def __init__(self):
+        self.errors = defaultdict(list)
+
+    def record(self, comp, e):
+        self.errors[comp].append(e)
+
+    def last(self, comp):
+        return self.errors[comp][-1]
+
+
+t = ErrorTracker()
+for i in range(10):
+    t.record("a", i)
+print(t.last("a"), pickle.loads(pickle.dumps(t)).last("a"))
+"""
+
+
+def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
+    prog = tmp_path / "prog.py"
+    prog.write_text(code)
+    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.xfail(strict=True, reason="QA2 open bug: deque(maxlen=self.window) ignores a later re-assignment of self.window")
+def test_resized_window_keeps_behaviour(tmp_path: Path):
+    _check(tmp_path, RESIZED_WINDOW)
+
+
+@pytest.mark.xfail(strict=True, reason="QA2 open bug: defaultdict(lambda: deque(...)) makes the owner unpicklable")
+def test_pickled_owner_keeps_behaviour(tmp_path: Path):
+    _check(tmp_path, PICKLED_OWNER)
+
+
+def _check(tmp_path: Path, code: str) -> None:
+    before = _run(tmp_path, code)
+    assert before.returncode == 0, before.stderr
+    result = fix_source(code, Settings(select=("MF1",), cache=False, max_len=3))
+    assert result.error is None
+    after = _run(tmp_path, result.text)
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
