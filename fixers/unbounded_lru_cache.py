@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import Assignment, GlobalScope, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
@@ -440,9 +440,9 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     return spelling_regions(index, [], names, whole=regions.nodes)
 
 
-def _module_names_read(module: ast.Module, functions: List[ast.AST]) -> set:
+def _module_names_read(module: ast.Module, functions: List[ast.AST]) -> Set[str]:
     """Names the ``functions`` read that are assigned at module level."""
-    assigned = set()
+    assigned: Set[str] = set()
     for stmt in module.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
