@@ -57,6 +57,10 @@ class MetadataView:
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         return parent_in(self._metadata, node)
 
+    def identifiers(self, module: cst.Module) -> Set[str]:
+        """Every identifier of ``module`` (:func:`all_names`, from the parent map when it has one)."""
+        return all_names(module, self._metadata.get(ParentNodeProvider))
+
     def qualified(self, node: cst.CSTNode) -> Set[str]:
         return qualified_in(self._metadata, node)
 

@@ -175,6 +175,9 @@ class Container:
     function: Optional[cst.FunctionDef] = None  # the defining function (__init__, closure owner)
     dataclass_field: bool = False
     uses: List[Use] = field(default_factory=list)
+    #: what in the module pickles objects ("" when nothing does): a defaultdict whose factory
+    #: becomes a lambda can no longer be pickled
+    pickled_by: str = ""
     confidence: Confidence = Confidence.HIGH
     confidence_reason: str = ""
 

@@ -85,9 +85,21 @@ def test_resized_window_keeps_behaviour(tmp_path: Path):
     _check(tmp_path, RESIZED_WINDOW)
 
 
-@pytest.mark.xfail(strict=True, reason="QA2 open bug: defaultdict(lambda: deque(...)) makes the owner unpicklable")
 def test_pickled_owner_keeps_behaviour(tmp_path: Path):
+    """Fixed: a module that pickles (by identifier: pickle, copyreg, shelve, multiprocessing,
+    __reduce__...) gets the lambda factory only as an unsafe fix."""
     _check(tmp_path, PICKLED_OWNER)
+    unsafe = fix_source(PICKLED_OWNER, Settings(select=("MF1",), cache=False, max_len=3, unsafe_fixes=True))
+    assert "lambda" in unsafe.text
+    assert any("pickled" in f.message for f in unsafe.findings)
+
+
+def test_owner_of_a_module_that_does_not_pickle_keeps_the_safe_fix():
+    code = PICKLED_OWNER.replace("import pickle\n", "").replace(
+        'print(t.last("a"), pickle.loads(pickle.dumps(t)).last("a"))', 'print(t.last("a"))'
+    )
+    result = fix_source(code, Settings(select=("MF1",), cache=False, max_len=3))
+    assert "lambda: deque(maxlen=" in result.text
 
 
 def _check(tmp_path: Path, code: str) -> None:
@@ -97,3 +109,18 @@ def _check(tmp_path: Path, code: str) -> None:
     assert result.error is None
     after = _run(tmp_path, result.text)
     assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+
+
+def test_pickling_seen_in_code_the_prefilter_slices_away():
+    from memfix import engine
+    from memfix.fixers import FIXERS
+
+    code = PICKLED_OWNER.replace("import pickle\n", "").replace(
+        "    def last(self, comp):",
+        "    def save(self):\n        import pickle\n        return pickle.dumps(self)\n\n    def last(self, comp):",
+    ).replace('print(t.last("a"), pickle.loads(pickle.dumps(t)).last("a"))', 'print(t.last("a"))')
+    settings = Settings(select=("MF1",), cache=False, max_len=3)
+    sliced = engine.detect(code, "t.py", settings, FIXERS)
+    whole = engine.detect(code, "t.py", settings, FIXERS, prefilter=False)
+    assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
+    assert any("pickle" in f.message for f in sliced.findings)
