@@ -69,7 +69,7 @@ HTTP status codes) cannot be told from the code, and a counter is not a cache.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Sequence, Set, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -227,57 +227,78 @@ class Transformer(BaseTransformer[DictCachePlan]):
         return updated_node.with_changes(decorators=[*updated_node.decorators, decorator])
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
-        return updated_node.with_changes(body=self._rebuild(original_node.body, updated_node.body))
+        body, left = self._rebuild(original_node.body, updated_node.body)
+        return updated_node.with_changes(body=body, footer=[*left, *updated_node.footer])
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        return updated_node.with_changes(body=self._rebuild(original_node.body, updated_node.body))
+        body, left = self._rebuild(original_node.body, updated_node.body)
+        return updated_node.with_changes(body=body, footer=[*left, *updated_node.footer])
 
-    def _rebuild(self, original: Sequence[Stmt], updated: Sequence[Stmt]) -> List[Stmt]:
+    def _rebuild(self, original: Sequence[Stmt], updated: Sequence[Stmt]) -> Tuple[List[Stmt], List[cst.EmptyLine]]:
+        """The block's statements with the plans' edits, and the comment lines of removed
+        statements that no later statement could take (they go to the block's footer)."""
         if not any(stmt in self._ops for stmt in original):
-            return list(updated)
+            return list(updated), []
         result: List[Stmt] = []
-        carried: List[cst.EmptyLine] = []  # leading lines of removed statements
+        carried: List[cst.EmptyLine] = []  # leading lines (and trailing comments) of removed statements
         for orig, stmt in zip(original, updated):
             ops = self._ops.get(orig, [])
             before = [s for op in ops for s in op.before]
             after = [s for op in ops for s in op.after]
             replaced: Optional[List[Stmt]] = [stmt]
+            unwrapped = False
             for op in ops:
                 if op.replace is not None:
                     replaced = list(op.replace)
                 elif op.unwrap_return is not None:
-                    replaced = _unwrap(stmt, op.unwrap_return)
+                    replaced, unwrapped = _unwrap(stmt, op.unwrap_return), True
             group = [*before, *(replaced or []), *after]
             lead = list(stmt.leading_lines)
             if not group:
                 carried.extend(lead)
+                comment = stmt.trailing_whitespace.comment if isinstance(stmt, cst.SimpleStatementLine) else None
+                if comment is not None:  # `_cache = {}  # why`: the comment stays, on a line of its own
+                    carried.append(cst.EmptyLine(indent=True, comment=comment))
                 continue
             if carried:
                 lead = _merge_leading(carried, lead)
-            group[0] = group[0].with_changes(leading_lines=lead)
+            # an unwrapped body keeps the comments it had above its first statement
+            own = list(group[0].leading_lines) if unwrapped and not before else []
+            group[0] = group[0].with_changes(leading_lines=[*lead, *own])
             carried = []
             if before and replaced:
                 index = len(before)
                 group[index] = group[index].with_changes(leading_lines=())
             result.extend(group)
-        return result
+        return result, [line for line in carried if line.comment is not None]
 
 
 def _merge_leading(removed: List[cst.EmptyLine], lead: List[cst.EmptyLine]) -> List[cst.EmptyLine]:
     """Leading lines for the statement after removed ones: their comments survive in place, and
-    without comments the blank-line gap is the wider of the two (`def` keeps two, no more)."""
+    without comments the blank-line gap above the next line is the wider of the two (`def` keeps
+    two, no more; a comment opening the next statement's lead keeps the blank lines above it)."""
     if any(line.comment is not None for line in removed):
         return [*removed, *lead]
-    extra = max(0, len(removed) - sum(1 for line in lead if line.comment is None))
+    blanks_first = 0
+    for line in lead:
+        if line.comment is not None:
+            break
+        blanks_first += 1
+    extra = max(0, len(removed) - blanks_first)
     return [*([cst.EmptyLine()] * extra), *lead]
 
 
 def _unwrap(stmt: Stmt, value: cst.BaseExpression) -> List[Stmt]:
-    """``if k not in d: <body>; d[k] = expr`` -> ``<body>; return expr``."""
+    """``if k not in d: <body>; d[k] = expr`` -> ``<body>; return expr``. A comment on the
+    ``if`` line moves above the body's first statement."""
     node = cst.ensure_type(stmt, cst.If)
-    inner = list(cst.ensure_type(node.body, cst.IndentedBlock).body)
+    block = cst.ensure_type(node.body, cst.IndentedBlock)
+    inner = list(block.body)
     last = cst.ensure_type(inner[-1], cst.SimpleStatementLine)
-    return [*inner[:-1], last.with_changes(body=[cst.Return(value=value)])]
+    inner[-1] = last.with_changes(body=[cst.Return(value=value)])
+    if block.header.comment is not None:
+        inner[0] = inner[0].with_changes(leading_lines=[cst.EmptyLine(indent=True, comment=block.header.comment), *inner[0].leading_lines])
+    return inner
 
 
 def _is_empty_dict_ast(value: Optional[ast.expr], dict_names: Set[str]) -> bool:
