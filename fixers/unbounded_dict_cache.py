@@ -368,8 +368,9 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                     names.add(class_name)
     if names:
         # a memo's value may read a module variable some function re-binds (`global EPOCH`): the
-        # analysis must see those declarations to refuse the memo shape
-        names |= {name for node in index.nodes(ast.Global) for name in node.names}  # type: ignore[attr-defined]
+        # analysis must see those declarations to refuse the memo shape (the declarations only:
+        # every statement spelling such a name doubled test_typing.py's slice)
+        anchors.extend(index.nodes(ast.Global))  # type: ignore[arg-type]
     return spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
 
 
