@@ -31,7 +31,7 @@ Plans and rewrites are built in ``_growth_rewrite``; this module only looks.
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import (
@@ -40,7 +40,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from memfix.fixers._growth_facts import Definition, FactCollector, dotted, int_value
+from memfix.fixers._growth_facts import ClassInfo, Definition, FactCollector, dotted, int_value
 from memfix.fixers._growth_model import Bound, Container, Effect, Kind, Owner, Sees, Use, Where
 from memfix.fixers._growth_vocab import (
     BACKGROUND_CALLS,
@@ -867,7 +867,10 @@ class GrowthAnalysis:
             if attr in info.init_attrs and self.meta.code(k.value) == (receiver or self.meta.code(k.value)):
                 value_expr = info.init_attrs[attr][0]
                 param = value_expr.value if isinstance(value_expr, cst.Name) and value_expr.value in info.init_params else ""
-                return Bound("attr", int_value(value_expr), name=attr, class_name=owner, param=param, origin=origin, late=self._set_after(value_expr, c))
+                return Bound(
+                    "attr", int_value(value_expr), name=attr, class_name=owner, param=param, origin=origin,
+                    late=self._set_after(value_expr, c), rebound=self._reassigned(attr, info),
+                )
         return None
 
     def bound_candidates(self, c: Container, default: int) -> List[Bound]:
@@ -915,7 +918,8 @@ class GrowthAnalysis:
                 if value is None and not param:
                     continue
                 late = self._set_after(value_expr, c)
-                consider(name, Bound("attr", value, name=name, class_name=info.name, param=param, origin=" (an attribute set in `__init__`)", late=late), order)
+                rebound = self._reassigned(name, info)
+                consider(name, Bound("attr", value, name=name, class_name=info.name, param=param, origin=" (an attribute set in `__init__`)", late=late, rebound=rebound), order)
             copied = {v[0].value for v in info.init_attrs.values() if isinstance(v[0], cst.Name)}
             for name, default in info.init_params.items():
                 order += 1
@@ -928,6 +932,23 @@ class GrowthAnalysis:
             consider(name, Bound("module", value, name=name, origin=f" (a module constant, value {value})" if value is not None else " (a module constant)"), order)
         scored.sort(key=lambda t: (t[0], t[1]))
         return [b for _, _, b in scored]
+
+    def _reassigned(self, attr: str, info: ClassInfo) -> bool:
+        """The attribute ``attr`` is stored outside the ``__init__`` that sets it (by any receiver:
+        ``self.window = n`` in a method, ``monitor.window = 5`` elsewhere, ``setattr(x, "window",
+        n)``), so its value can change after construction."""
+        for node in self.facts.attributes:
+            if node.attr.value == attr and _is_store_target(node, self.meta.parent) and self.meta.function_of(node) is not info.init:
+                return True
+        for call, _ in self.facts.calls:
+            if (
+                "builtins.setattr" in self.meta.qualified(call.func)
+                and len(call.args) >= 2
+                and isinstance(call.args[1].value, cst.SimpleString)
+                and call.args[1].value.evaluated_value == attr
+            ):
+                return True
+        return False
 
     def _set_after(self, attr_value: cst.BaseExpression, c: Container) -> bool:
         """An ``__init__`` attribute (by its value) is assigned after ``c`` is built there:
@@ -1095,6 +1116,19 @@ def deque_compatible(c: Container) -> bool:
 #: and the bounded factory is a lambda, which pickle refuses. Identifiers, not imports: the
 #: pre-filter's slice keeps every identifier of the file, not every import inside a function
 _PICKLING = frozenset({"pickle", "cPickle", "copyreg", "shelve", "dill", "cloudpickle", "multiprocessing", "__getstate__", "__reduce__", "__reduce_ex__"})
+
+
+def _is_store_target(node: cst.CSTNode, parent_of: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> bool:
+    """``node`` is assigned to, augmented, annotated-assigned, deleted or bound by a loop, also
+    inside a tuple or list of targets."""
+    child, parent = node, parent_of(node)
+    while isinstance(parent, (cst.Element, cst.StarredElement, cst.Tuple, cst.List)):
+        child, parent = parent, parent_of(parent)
+    if isinstance(parent, (cst.AssignTarget, cst.Del)):
+        return True
+    if isinstance(parent, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor)):
+        return parent.target is child
+    return False
 
 
 def problems(c: Container, bound: Bound, exact: bool = False) -> List[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Union
+from typing import Dict, List, Optional, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, called_name
+from memfix.astindex import AstIndex, Placed, called_name
 from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
@@ -90,6 +90,10 @@ class GrowthShapes:
     defaultdicts: List[Definition] = field(default_factory=list)  # defaultdict(list), assigned
     trims: List[Definition] = field(default_factory=list)  # x = x[-K:] on a long-lived name
     grown: Set[Key] = field(default_factory=set)  # grown by .append/.extend/+=/x = x + [...]
+    #: attributes set in an ``__init__`` and stored again elsewhere (``resize``: self.window = n):
+    #: a bound read from one must not be frozen at construction, and the analysis must see the
+    #: other stores (``GrowthAnalysis._reassigned``)
+    rebound_attrs: Set[str] = field(default_factory=set)
 
 
 def _shapes(index: AstIndex) -> GrowthShapes:
@@ -101,6 +105,19 @@ def _shapes(index: AstIndex) -> GrowthShapes:
         return name in index.nested_spelled(function)
 
     inits = _chosen_inits(index)
+    init_attrs: Set[str] = set()
+    stored_elsewhere: Set[str] = set()
+    for placed in index.simple_statements():
+        for name, in_init in _attribute_stores(placed, inits):
+            (init_attrs if in_init else stored_elsewhere).add(name)
+    for loop in index.nodes(ast.For, ast.AsyncFor, ast.comprehension):
+        stored_elsewhere.update(n.attr for n in ast.walk(loop.target) if isinstance(n, ast.Attribute))  # type: ignore[attr-defined]
+    for call in index.nodes(ast.Call):
+        if called_name(call) == "setattr" and len(call.args) >= 2:
+            literal = call.args[1]
+            if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                stored_elsewhere.add(literal.value)
+    shapes.rebound_attrs = init_attrs & stored_elsewhere
     for placed in index.simple_statements():
         stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
         # instance containers are defined only in a class's __init__/__post_init__, on its receiver
@@ -172,6 +189,31 @@ def _shapes(index: AstIndex) -> GrowthShapes:
 REFLECTIVE_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "__dict__"})
 
 
+def _attribute_stores(placed: Placed, inits: Set[int]) -> List[Tuple[str, bool]]:
+    """The attribute names a simple statement stores to (assigns, augments, deletes; inside tuple
+    targets too), each with whether the statement lies in a chosen ``__init__``."""
+    stmt = placed.stmt
+    if isinstance(stmt, ast.Assign):
+        targets: List[ast.expr] = list(stmt.targets)
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        targets = [stmt.target]
+    elif isinstance(stmt, ast.Delete):
+        targets = list(stmt.targets)
+    else:
+        return []
+    in_init = placed.method and id(placed.frame) in inits
+    found: List[Tuple[str, bool]] = []
+    while targets:
+        target = targets.pop()
+        if isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            targets.append(target.value)
+        elif isinstance(target, ast.Attribute):
+            found.append((target.attr, in_init))
+    return found
+
+
 def _chosen_inits(index: AstIndex) -> Set[int]:
     """The ``__init__`` / ``__post_init__`` the analysis takes instance definitions from, one per
     class name (``_growth_facts``: classes are known by name, and the first such method with a
@@ -203,6 +245,7 @@ def _regions(tree: Tree, definitions: List[Definition], extra: List[Definition] 
     # a closure's analysis stays in its function; the rest follows the names through the module
     spread = [d for d in everything if d.function is None or d.key[0] == "attr"]
     names = {d.key[1] for d in spread if d.key[1]} | {d.class_name for d in spread if d.class_name}
+    names |= growth_shapes(tree).rebound_attrs
     # code that reaches an attribute by name (`getattr(self, "items")`) spells neither: the
     # analysis must still see it (memfix.fixers._growth: GrowthAnalysis._reflective_uses)
     names |= REFLECTIVE_NAMES

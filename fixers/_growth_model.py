@@ -69,6 +69,10 @@ class Bound:
     #: ``attr`` only: first set in ``__init__`` after the container's definition, so ``self.X``
     #: does not exist yet where the container is built (AttributeError at construction)
     late: bool = False
+    #: ``attr`` only: assigned again after construction (``def resize(self, n): self.window =
+    #: n``): ``deque(maxlen=self.window)`` would keep the size it was built with, where a trim
+    #: reading ``self.window`` each time follows the new one
+    rebound: bool = False
 
     @property
     def text(self) -> str:
@@ -109,6 +113,8 @@ class Bound:
                 return f"{where.receiver}.{self.name}"
             return f"{self.class_name}.{self.name}"
         if self.kind == "attr":
+            if where.context == "init" and self.rebound:
+                return None  # evaluated once, at construction
             if where.context == "init" and self.param:
                 return self.param
             if where.context == "init" and self.late:

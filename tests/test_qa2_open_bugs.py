@@ -1,5 +1,4 @@
-"""QA round 2: behaviour-changing SAFE fixes found and NOT fixed (strict xfail: each reports
-XPASS once fixed, and the marker must then go).
+"""QA round 2: behaviour-changing SAFE fixes the QA round left open; both are fixed now.
 
 - MF105 (and any rule taking N from an ``__init__`` attribute): ``deque(maxlen=self.window)``
   freezes the bound at construction, but the attribute is re-assigned later (``resize``): the
@@ -16,8 +15,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from memfix.api import fix_source
 from memfix.config import Settings
@@ -80,9 +77,29 @@ def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.xfail(strict=True, reason="QA2 open bug: deque(maxlen=self.window) ignores a later re-assignment of self.window")
 def test_resized_window_keeps_behaviour(tmp_path: Path):
+    """Fixed: a bound attribute stored again after construction (Bound.rebound) is not frozen
+    into deque(maxlen=...); MF105 keeps an in-place trim that reads it each time."""
     _check(tmp_path, RESIZED_WINDOW)
+    assert "del self.history[:-self.window]" in fix_source(RESIZED_WINDOW, Settings(select=("MF1",), cache=False)).text
+
+
+def test_a_window_set_only_in_init_still_becomes_a_deque(tmp_path: Path):
+    code = RESIZED_WINDOW.replace("    def resize(self, n):\n        self.window = n\n\n", "").replace("mon.resize(5)\n", "")
+    _check(tmp_path, code)
+    assert "deque(maxlen=window)" in fix_source(code, Settings(select=("MF1",), cache=False)).text
+
+
+def test_a_window_stored_in_a_method_the_slice_would_drop_is_seen_with_the_prefilter():
+    from memfix import engine
+    from memfix.fixers import FIXERS
+
+    code = RESIZED_WINDOW.replace("    def resize(self, n):\n        self.window = n\n", "    def resize(self, n):\n        other, self.window = None, n\n")
+    settings = Settings(select=("MF1",), cache=False)
+    sliced = engine.detect(code, "m.py", settings, FIXERS)
+    whole = engine.detect(code, "m.py", settings, FIXERS, prefilter=False)
+    assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
+    assert "del self.history[:-self.window]" in fix_source(code, settings).text
 
 
 def test_pickled_owner_keeps_behaviour(tmp_path: Path):
