@@ -49,6 +49,7 @@ class DictCacheAnalysis(BaseDetector):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._nodes: Optional[List[cst.CSTNode]] = None
+        self._globals: Optional[Set[str]] = None
         self._threads: Optional[Tuple[str, int]] = None
         self._attributes: Dict[str, List[cst.Attribute]] = {}
         self._empty_dicts: List[Tuple[cst.SimpleStatementLine, cst.BaseExpression, cst.BaseExpression]] = []
@@ -496,8 +497,10 @@ class DictCacheAnalysis(BaseDetector):
 
     def _runtime_globals(self) -> Set[str]:
         """Names some function declares ``global``: module variables re-bound while the program
-        runs (the pre-filter keeps every statement spelling them)."""
-        return {item.name.value for node in self.nodes() if isinstance(node, cst.Global) for item in node.names}
+        runs (the pre-filter keeps every such declaration)."""
+        if self._globals is None:
+            self._globals = {item.name.value for node in self.nodes() if isinstance(node, cst.Global) for item in node.names}
+        return self._globals
 
     def _stored_object_changed(self, use: Use, func: cst.FunctionDef) -> str:
         """After ``v = d[k] = make(k)``, ``configure(v)`` may change the stored object: a rebuilt

@@ -146,6 +146,9 @@ class GrowthAnalysis:
         self.containers: List[Container] = []
         self._by_class_attr: Dict[Tuple[str, str], Container] = {}
         self._module_instances: Set[str] = set()
+        #: attribute name -> the function of each store to it (None: outside any function, or
+        #: setattr), read by _reassigned
+        self._stores: Optional[Dict[str, List[Optional[cst.FunctionDef]]]] = None
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -394,6 +397,9 @@ class GrowthAnalysis:
         if not by_class:
             return
         for call, _ in self.facts.calls:
+            # only a plain name can resolve to these builtins: no qualified-name lookup for the rest
+            if not (isinstance(call.func, cst.Name) and call.func.value in _REFLECTIVE_BUILTINS):
+                continue
             names = self.meta.qualified(call.func)
             if names & {"builtins.getattr", "builtins.setattr", "builtins.delattr"} and len(call.args) >= 2:
                 attr = call.args[1].value
@@ -937,18 +943,24 @@ class GrowthAnalysis:
         """The attribute ``attr`` is stored outside the ``__init__`` that sets it (by any receiver:
         ``self.window = n`` in a method, ``monitor.window = 5`` elsewhere, ``setattr(x, "window",
         n)``), so its value can change after construction."""
-        for node in self.facts.attributes:
-            if node.attr.value == attr and _is_store_target(node, self.meta.parent) and self.meta.function_of(node) is not info.init:
-                return True
-        for call, _ in self.facts.calls:
-            if (
-                "builtins.setattr" in self.meta.qualified(call.func)
-                and len(call.args) >= 2
-                and isinstance(call.args[1].value, cst.SimpleString)
-                and call.args[1].value.evaluated_value == attr
-            ):
-                return True
-        return False
+        if self._stores is None:
+            stores: Dict[str, List[Optional[cst.FunctionDef]]] = {}
+            for node in self.facts.attributes:
+                if _is_store_target(node, self.meta.parent):
+                    stores.setdefault(node.attr.value, []).append(self.meta.function_of(node))
+            for call, _ in self.facts.calls:
+                if (
+                    isinstance(call.func, cst.Name)
+                    and call.func.value == "setattr"
+                    and len(call.args) >= 2
+                    and isinstance(call.args[1].value, cst.SimpleString)
+                    and "builtins.setattr" in self.meta.qualified(call.func)
+                ):
+                    literal = call.args[1].value.evaluated_value
+                    if isinstance(literal, str):
+                        stores.setdefault(literal, []).append(None)
+            self._stores = stores
+        return any(where is not info.init or where is None for where in self._stores.get(attr, ()))
 
     def _set_after(self, attr_value: cst.BaseExpression, c: Container) -> bool:
         """An ``__init__`` attribute (by its value) is assigned after ``c`` is built there:
@@ -1116,6 +1128,10 @@ def deque_compatible(c: Container) -> bool:
 #: and the bounded factory is a lambda, which pickle refuses. Identifiers, not imports: the
 #: pre-filter's slice keeps every identifier of the file, not every import inside a function
 _PICKLING = frozenset({"pickle", "cPickle", "copyreg", "shelve", "dill", "cloudpickle", "multiprocessing", "__getstate__", "__reduce__", "__reduce_ex__"})
+
+
+#: builtins that reach an attribute by name (GrowthAnalysis._reflective_uses)
+_REFLECTIVE_BUILTINS = frozenset({"getattr", "setattr", "delattr", "vars"})
 
 
 def _is_store_target(node: cst.CSTNode, parent_of: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> bool:

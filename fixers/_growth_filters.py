@@ -15,10 +15,13 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, Placed, called_name
 from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
+from memfix.fixers._growth_vocab import BOUND_NAME_TOKENS, STRONG_BOUND_TOKENS, name_tokens
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
 _GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
+#: a name with one of these tokens may be taken as a named bound (GrowthAnalysis._named_bounds)
+_BOUND_WORDS = BOUND_NAME_TOKENS | STRONG_BOUND_TOKENS
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 Tree = Union[ast.Module, AstIndex]
@@ -117,7 +120,17 @@ def _shapes(index: AstIndex) -> GrowthShapes:
             literal = call.args[1]
             if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
                 stored_elsewhere.add(literal.value)
-    shapes.rebound_attrs = init_attrs & stored_elsewhere
+    # only an attribute the analysis can take a bound from matters: one read in a subscript
+    # (x[-self.k:], x[-self.k]) or a comparison (len(x) > self.k), or named like a bound
+    readable = {
+        n.attr
+        for node in index.nodes(ast.Subscript, ast.Compare)
+        for n in ast.walk(node.slice if isinstance(node, ast.Subscript) else node)  # type: ignore[attr-defined]
+        if isinstance(n, ast.Attribute)
+    }
+    shapes.rebound_attrs = {
+        name for name in init_attrs & stored_elsewhere if name in readable or name_tokens(name) & _BOUND_WORDS
+    }
     for placed in index.simple_statements():
         stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
         # instance containers are defined only in a class's __init__/__post_init__, on its receiver
