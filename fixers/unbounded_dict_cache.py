@@ -284,8 +284,9 @@ def _merge_leading(removed: List[cst.EmptyLine], lead: List[cst.EmptyLine]) -> L
         if line.comment is not None:
             break
         blanks_first += 1
-    extra = max(0, len(removed) - blanks_first)
-    return [*([cst.EmptyLine()] * extra), *lead]
+    # the removed statement's own leading lines stay as they were (they lie outside the rewrite);
+    # the next statement gives up as many of its blank lines as that adds
+    return [*removed, *lead[min(len(removed), blanks_first):]]
 
 
 def _unwrap(stmt: Stmt, value: cst.BaseExpression) -> List[Stmt]:

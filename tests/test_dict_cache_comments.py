@@ -37,3 +37,10 @@ def test_the_blank_line_above_the_removed_dict_stays_when_a_comment_follows():
     before = "def other():\n    return 1\n\n_cache = {}\n# squares\n\n\n"
     text = _fixed(before + MEMO)
     assert "    return 1\n\n# squares\n" in text
+
+
+def test_the_removed_dicts_own_leading_lines_stay_byte_for_byte():
+    """A whitespace-only line above the removed dict lies outside the rewrite: it stays, and the
+    gap above the function keeps its width (found by tests/test_fuzz_programs.py)."""
+    text = _fixed("pass\n \n_cache = {}\n\n\n" + MEMO)
+    assert "pass\n \n\n@lru_cache(maxsize=1000)\n" in text, text
