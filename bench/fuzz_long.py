@@ -4,8 +4,9 @@
     python bench/fuzz_long.py --examples 20000
     python bench/fuzz_long.py -- -k leak_shapes   # arguments after -- go to pytest
 
-Same tests as CI (tests/test_fuzz_*.py); only MEMFIX_FUZZ_EXAMPLES changes. Hypothesis keeps any
-failing example in .hypothesis/ so the next CI run replays it.
+Same tests as CI (tests/test_fuzz_*.py), with more examples (MEMFIX_FUZZ_EXAMPLES) and fresh
+random ones (MEMFIX_HYPOTHESIS_PROFILE=random; CI draws the same examples every run, see
+tests/conftest.py). Turn what it finds into an explicit regression test.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=2000, help="examples per property test")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args()
-    env = dict(os.environ, MEMFIX_FUZZ_EXAMPLES=str(args.examples))
+    env = dict(os.environ, MEMFIX_FUZZ_EXAMPLES=str(args.examples), MEMFIX_HYPOTHESIS_PROFILE="random")
     tests = sorted(str(p) for p in (ROOT / "tests").glob("test_fuzz_*.py"))
     start = time.perf_counter()
     code = subprocess.call([sys.executable, "-m", "pytest", "-q", *tests, *args.pytest_args], cwd=ROOT, env=env)
