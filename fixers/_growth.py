@@ -53,6 +53,7 @@ from memfix.fixers._growth_vocab import (
     LONG_LIVED_WORDS,
     MAYBE_LONG_LIVED_WORDS,
     NOT_BOUND_TOKENS,
+    REFLECTIVE_BUILTINS,
     SIZE_WORDS,
     STRONG_BOUND_TOKENS,
     WHOLE_READ_METHODS,
@@ -149,6 +150,7 @@ class GrowthAnalysis:
         #: attribute name -> the function of each store to it (None: outside any function, or
         #: setattr), read by _reassigned
         self._stores: Optional[Dict[str, List[Optional[cst.FunctionDef]]]] = None
+        self._reflective: Optional[List[Tuple[cst.Call, Set[str]]]] = None
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -396,11 +398,7 @@ class GrowthAnalysis:
                 by_class.setdefault(c.class_name, []).append(c)
         if not by_class:
             return
-        for call, _ in self.facts.calls:
-            # only a plain name can resolve to these builtins: no qualified-name lookup for the rest
-            if not (isinstance(call.func, cst.Name) and call.func.value in _REFLECTIVE_BUILTINS):
-                continue
-            names = self.meta.qualified(call.func)
+        for call, names in self._reflective_calls():
             if names & {"builtins.getattr", "builtins.setattr", "builtins.delattr"} and len(call.args) >= 2:
                 attr = call.args[1].value
                 literal = attr.evaluated_value if isinstance(attr, cst.SimpleString) else None
@@ -948,19 +946,24 @@ class GrowthAnalysis:
             for node in self.facts.attributes:
                 if _is_store_target(node, self.meta.parent):
                     stores.setdefault(node.attr.value, []).append(self.meta.function_of(node))
-            for call, _ in self.facts.calls:
-                if (
-                    isinstance(call.func, cst.Name)
-                    and call.func.value == "setattr"
-                    and len(call.args) >= 2
-                    and isinstance(call.args[1].value, cst.SimpleString)
-                    and "builtins.setattr" in self.meta.qualified(call.func)
-                ):
+            for call, names in self._reflective_calls():
+                if "builtins.setattr" in names and len(call.args) >= 2 and isinstance(call.args[1].value, cst.SimpleString):
                     literal = call.args[1].value.evaluated_value
                     if isinstance(literal, str):
                         stores.setdefault(literal, []).append(None)
             self._stores = stores
-        return any(where is not info.init or where is None for where in self._stores.get(attr, ()))
+        return any(where is not info.init for where in self._stores.get(attr, ()))  # info.init: never None here
+
+    def _reflective_calls(self) -> List[Tuple[cst.Call, Set[str]]]:
+        """Calls of a plain ``getattr``/``setattr``/``delattr``/``vars`` name, with their qualified
+        names (only a plain name can resolve to these builtins: no lookup for the other calls)."""
+        if self._reflective is None:
+            self._reflective = [
+                (call, self.meta.qualified(call.func))
+                for call, _ in self.facts.calls
+                if isinstance(call.func, cst.Name) and call.func.value in REFLECTIVE_BUILTINS
+            ]
+        return self._reflective
 
     def _set_after(self, attr_value: cst.BaseExpression, c: Container) -> bool:
         """An ``__init__`` attribute (by its value) is assigned after ``c`` is built there:
@@ -1128,10 +1131,6 @@ def deque_compatible(c: Container) -> bool:
 #: and the bounded factory is a lambda, which pickle refuses. Identifiers, not imports: the
 #: pre-filter's slice keeps every identifier of the file, not every import inside a function
 _PICKLING = frozenset({"pickle", "cPickle", "copyreg", "shelve", "dill", "cloudpickle", "multiprocessing", "__getstate__", "__reduce__", "__reduce_ex__"})
-
-
-#: builtins that reach an attribute by name (GrowthAnalysis._reflective_uses)
-_REFLECTIVE_BUILTINS = frozenset({"getattr", "setattr", "delattr", "vars"})
 
 
 def _is_store_target(node: cst.CSTNode, parent_of: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> bool:

@@ -241,6 +241,8 @@ class GrowthUses:
     _reads: Optional[Dict[str, List[Position]]] = None
     _strings: Optional[List[Tuple[Position, str]]] = None
     _function_spans: Optional[List[Tuple[Position, Position]]] = None
+    #: id of a function's frame -> it runs only at import (one answer per function, not per site)
+    _import_only: Dict[int, bool] = field(default_factory=dict)
 
     def in_some_function(self, node: ast.AST) -> bool:
         """``node`` lies in a function definition, its decorators, defaults and annotations
@@ -622,7 +624,12 @@ def _at_import(uses: GrowthUses, node: ast.AST) -> bool:
     module-level helper that only import-time code calls (``GrowthAnalysis._counts_as_growth``)."""
     at = uses.scopes.at(node)
     function = at.function() if at is not None else None
-    return function is None or _runs_only_at_import(uses, function)
+    if function is None:
+        return True
+    known = uses._import_only.get(id(function))
+    if known is None:
+        known = uses._import_only[id(function)] = _runs_only_at_import(uses, function)
+    return known
 
 
 def _runs_only_at_import(uses: GrowthUses, function: Frame) -> bool:

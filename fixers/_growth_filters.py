@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, Placed, called_name
 from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
-from memfix.fixers._growth_vocab import BOUND_NAME_TOKENS, STRONG_BOUND_TOKENS, name_tokens
+from memfix.fixers._growth_vocab import BOUND_NAME_TOKENS, REFLECTIVE_NAMES, STRONG_BOUND_TOKENS, name_tokens
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
@@ -108,30 +108,11 @@ def _shapes(index: AstIndex) -> GrowthShapes:
         return name in index.nested_spelled(function)
 
     inits = _chosen_inits(index)
-    init_attrs: Set[str] = set()
-    stored_elsewhere: Set[str] = set()
+    init_attrs: Set[str] = set()  # attributes stored in a chosen __init__
+    stored_elsewhere: Set[str] = set()  # ... and anywhere else
     for placed in index.simple_statements():
         for name, in_init in _attribute_stores(placed, inits):
             (init_attrs if in_init else stored_elsewhere).add(name)
-    for loop in index.nodes(ast.For, ast.AsyncFor, ast.comprehension):
-        stored_elsewhere.update(n.attr for n in ast.walk(loop.target) if isinstance(n, ast.Attribute))  # type: ignore[attr-defined]
-    for call in index.nodes(ast.Call):
-        if called_name(call) == "setattr" and len(call.args) >= 2:
-            literal = call.args[1]
-            if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
-                stored_elsewhere.add(literal.value)
-    # only an attribute the analysis can take a bound from matters: one read in a subscript
-    # (x[-self.k:], x[-self.k]) or a comparison (len(x) > self.k), or named like a bound
-    readable = {
-        n.attr
-        for node in index.nodes(ast.Subscript, ast.Compare)
-        for n in ast.walk(node.slice if isinstance(node, ast.Subscript) else node)  # type: ignore[attr-defined]
-        if isinstance(n, ast.Attribute)
-    }
-    shapes.rebound_attrs = {
-        name for name in init_attrs & stored_elsewhere if name in readable or name_tokens(name) & _BOUND_WORDS
-    }
-    for placed in index.simple_statements():
         stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
         # instance containers are defined only in a class's __init__/__post_init__, on its receiver
         receiver = None
@@ -195,11 +176,33 @@ def _shapes(index: AstIndex) -> GrowthShapes:
         if more <= shapes.grown:
             break
         shapes.grown |= more
+    shapes.rebound_attrs = _rebound_bounds(index, init_attrs, stored_elsewhere)
     return shapes
 
 
-#: identifiers of code that reaches attributes by name, which the growth analysis reads
-REFLECTIVE_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "__dict__"})
+def _rebound_bounds(index: AstIndex, init_attrs: Set[str], stored_elsewhere: Set[str]) -> Set[str]:
+    """The ``__init__`` attributes also stored after construction (in other statements, as a loop
+    target, through ``setattr(x, "name", v)``) that the analysis can take a bound from: read in a
+    subscript (``x[-self.k:]``, ``x[-self.k]``) or a comparison (``len(x) > self.k``), or named
+    like a bound."""
+    stored = set(stored_elsewhere)
+    for loop in index.nodes(ast.For, ast.AsyncFor, ast.comprehension):
+        stored.update(n.attr for n in ast.walk(loop.target) if isinstance(n, ast.Attribute))  # type: ignore[attr-defined]
+    for call in index.nodes(ast.Call):
+        if called_name(call) == "setattr" and len(call.args) >= 2:
+            literal = call.args[1]
+            if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                stored.add(literal.value)
+    candidates = init_attrs & stored
+    if not candidates:
+        return set()
+    readable = {
+        n.attr
+        for node in index.nodes(ast.Subscript, ast.Compare)
+        for n in ast.walk(node.slice if isinstance(node, ast.Subscript) else node)  # type: ignore[attr-defined]
+        if isinstance(n, ast.Attribute)
+    }
+    return {name for name in candidates if name in readable or name_tokens(name) & _BOUND_WORDS}
 
 
 def _attribute_stores(placed: Placed, inits: Set[int]) -> List[Tuple[str, bool]]:

@@ -101,6 +101,10 @@ BOUND_NAME_TOKENS = frozenset({"max", "maxlen", "limit", "window", "capacity", "
 STRONG_BOUND_TOKENS = frozenset({"maxlen", "window", "limit", "capacity", "retention"})
 #: ``max_*`` needs a size word or a word of the container's name (``MAX_HISTORY_SIZE``, ``max_events``)
 SIZE_WORDS = frozenset({"size", "len", "length", "history", "count", "entries", "items", "records", "events", "samples"})
+#: builtins that reach an attribute by name (``getattr(self, "items")``, ``vars(obj)``): the analysis
+#: treats them as escapes, and the pre-filter keeps the code spelling them (with ``__dict__``)
+REFLECTIVE_BUILTINS = frozenset({"getattr", "setattr", "delattr", "vars"})
+REFLECTIVE_NAMES = REFLECTIVE_BUILTINS | {"__dict__"}
 NOT_BOUND_TOKENS = frozenset(
     {"workers", "worker", "timeout", "interval", "retries", "retry", "delay", "threads", "age", "seconds", "ttl", "bytes", "mb", "kb", "depth", "width", "height", "font", "batch", "chunk", "page", "port", "level", "version", "name", "id", "code", "value", "width"}
 )
