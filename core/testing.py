@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -132,3 +134,19 @@ def settings_for_example(example: object, code: str) -> Settings:
 
 def fixers_without_fixture(root: Path, module_names: Sequence[str]) -> List[str]:
     return [name for name in module_names if not (root / name).is_dir()]
+
+
+def run_program(folder: Path, code: str, *args: str) -> "subprocess.CompletedProcess[str]":
+    """Run ``code`` as ``folder/prog.py`` with this interpreter (``args`` on its command line):
+    the behaviour tests compare what a program prints before and after a fix."""
+    prog = folder / "prog.py"
+    prog.write_text(code)
+    return subprocess.run([sys.executable, str(prog), *args], capture_output=True, text=True, timeout=60)
+
+
+def assert_same_behaviour(folder: Path, before: str, after: str, *args: str) -> None:
+    """``before`` runs cleanly, and ``after`` (its rewrite) runs cleanly and prints the same."""
+    was = run_program(folder, before, *args)
+    assert was.returncode == 0, was.stderr
+    now = run_program(folder, after, *args)
+    assert (now.returncode, now.stdout) == (0, was.stdout), now.stderr

@@ -12,14 +12,13 @@ same thing, with the container well beyond its bound. Found by black-box testing
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from memfix.api import fix_source
 from memfix.config import Settings
+from memfix.testing import assert_same_behaviour, run_program
 
 HYSTERESIS = """\
 class MetricsMonitor:
@@ -119,12 +118,6 @@ CASES = {
 }
 
 
-def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
-    prog = tmp_path / "prog.py"
-    prog.write_text(code)
-    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
-
-
 def _fix(code: str, unsafe: bool = False) -> str:
     result = fix_source(code, Settings(select=("MF1",), cache=False, max_len=3, unsafe_fixes=unsafe))
     assert result.error is None
@@ -133,15 +126,12 @@ def _fix(code: str, unsafe: bool = False) -> str:
 
 @pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
 def test_safe_fix_keeps_behaviour(tmp_path: Path, code: str):
-    before = _run(tmp_path, code)
-    assert before.returncode == 0, before.stderr
-    after = _run(tmp_path, _fix(code))
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    assert_same_behaviour(tmp_path, code, _fix(code))
 
 
 @pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
 def test_unsafe_fix_still_runs(tmp_path: Path, code: str):
-    after = _run(tmp_path, _fix(code, unsafe=True))
+    after = run_program(tmp_path, _fix(code, unsafe=True))
     assert after.returncode == 0, after.stderr
 
 

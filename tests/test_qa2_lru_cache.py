@@ -12,8 +12,6 @@ Each program runs before and after the fix at max-len 3.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ import pytest
 from memfix.api import fix_source
 from memfix.config import Settings
 from memfix.model import Safety
+from memfix.testing import assert_same_behaviour
 
 SIDE_EFFECT = """\
 import functools
@@ -149,12 +148,6 @@ CASES = {
 }
 
 
-def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
-    prog = tmp_path / "prog.py"
-    prog.write_text(code)
-    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
-
-
 def _result(code: str):
     result = fix_source(code, Settings(select=("MF202",), cache=False, max_len=3))
     assert result.error is None
@@ -163,10 +156,7 @@ def _result(code: str):
 
 @pytest.mark.parametrize("code", [*CASES.values(), PURE], ids=[*CASES, "pure"])
 def test_safe_fix_keeps_behaviour(tmp_path: Path, code: str):
-    before = _run(tmp_path, code)
-    assert before.returncode == 0, before.stderr
-    after = _run(tmp_path, _result(code).text)
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    assert_same_behaviour(tmp_path, code, _result(code).text)
 
 
 @pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))

@@ -12,12 +12,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from memfix.api import fix_source
 from memfix.config import Settings
+from memfix.testing import assert_same_behaviour
 
 RESIZED_WINDOW = """\
 class MetricsMonitor:
@@ -71,12 +70,6 @@ print(t.last("a"), pickle.loads(pickle.dumps(t)).last("a"))
 """
 
 
-def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
-    prog = tmp_path / "prog.py"
-    prog.write_text(code)
-    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
-
-
 def test_resized_window_keeps_behaviour(tmp_path: Path):
     """Fixed: a bound attribute stored again after construction (Bound.rebound) is not frozen
     into deque(maxlen=...); MF105 keeps an in-place trim that reads it each time."""
@@ -120,12 +113,9 @@ def test_owner_of_a_module_that_does_not_pickle_keeps_the_safe_fix():
 
 
 def _check(tmp_path: Path, code: str) -> None:
-    before = _run(tmp_path, code)
-    assert before.returncode == 0, before.stderr
     result = fix_source(code, Settings(select=("MF1",), cache=False, max_len=3))
     assert result.error is None
-    after = _run(tmp_path, result.text)
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    assert_same_behaviour(tmp_path, code, result.text)
 
 
 def test_pickling_seen_in_code_the_prefilter_slices_away():

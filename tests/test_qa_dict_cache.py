@@ -15,11 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from memfix.api import fix_source
 from memfix.config import Settings
 from memfix.model import Safety
+from memfix.testing import assert_same_behaviour
 
 STAMPER = '''\
 class Stamper:
@@ -46,18 +45,12 @@ print(out)
 '''
 
 
-def _run(tmp_path: Path, code: str) -> str:
-    prog = tmp_path / "prog.py"
-    prog.write_text(code)
-    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60, check=True).stdout
-
-
 def test_value_depending_on_changing_state_is_not_a_safe_memo(tmp_path: Path):
     result = fix_source(STAMPER, Settings(select=("MF201",), max_len=2, cache=False))
     (finding,) = result.findings
     assert finding.fix is None or finding.fix.safety is not Safety.SAFE
     # with N = 2 the safe fix evicts "a", and the last lookup recomputes ("a", 1) for ("a", 0)
-    assert _run(tmp_path, result.text) == _run(tmp_path, STAMPER)
+    assert_same_behaviour(tmp_path, STAMPER, result.text)
 
 
 def test_a_method_called_on_self_still_makes_a_safe_memo():

@@ -10,8 +10,6 @@ any bound; a safe fix must print the same thing. Found by black-box testing:
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from memfix.api import fix_source
 from memfix.config import Settings
 from memfix.model import Safety
+from memfix.testing import assert_same_behaviour
 
 DATACLASS = """\
 import dataclasses
@@ -112,12 +111,6 @@ print(svc.last(), getattr(svc, "other", None))
 CASES = {"dataclass": DATACLASS, "getattr": GETATTR, "dunder-dict": DUNDER_DICT}
 
 
-def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
-    prog = tmp_path / "prog.py"
-    prog.write_text(code)
-    return subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=60)
-
-
 def _fix(code: str) -> str:
     result = fix_source(code, Settings(select=("MF1",), cache=False))
     assert result.error is None
@@ -126,10 +119,7 @@ def _fix(code: str) -> str:
 
 @pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
 def test_safe_fix_keeps_behaviour(tmp_path: Path, code: str):
-    before = _run(tmp_path, code)
-    assert before.returncode == 0, before.stderr
-    after = _run(tmp_path, _fix(code))
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    assert_same_behaviour(tmp_path, code, _fix(code))
 
 
 @pytest.mark.parametrize("code", list(CASES.values()), ids=list(CASES))
@@ -142,5 +132,4 @@ def test_hidden_reader_makes_the_fix_unsafe(code: str):
 def test_unrelated_getattr_keeps_the_safe_fix(tmp_path: Path):
     fixed = _fix(PLAIN)
     assert "deque(maxlen=" in fixed
-    before, after = _run(tmp_path, PLAIN), _run(tmp_path, fixed)
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    assert_same_behaviour(tmp_path, PLAIN, fixed)

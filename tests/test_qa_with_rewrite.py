@@ -8,8 +8,6 @@ handle, or a bound method of it, kept past the statement, read a closed file aft
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from memfix.api import fix_source
 from memfix.config import Settings
 from memfix.model import Safety
+from memfix.testing import assert_same_behaviour
 
 MAIN = """
 
@@ -68,12 +67,11 @@ def run(p):
 """ + MAIN
 
 
-def _run(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
-    prog = tmp_path / "prog.py"
-    prog.write_text(code)
+def _same_behaviour(tmp_path: Path, before: str, after: str) -> None:
+    """The programs read the file named on their command line."""
     data = tmp_path / "data.txt"
     data.write_text("a b\nc d\n")
-    return subprocess.run([sys.executable, str(prog), str(data)], capture_output=True, text=True, timeout=60)
+    assert_same_behaviour(tmp_path, before, after, str(data))
 
 
 def _fixed(code: str) -> str:
@@ -84,10 +82,7 @@ def _fixed(code: str) -> str:
 
 @pytest.mark.parametrize("code", [LAZY_GENERATOR, BOUND_METHOD], ids=["generator", "bound-method"])
 def test_safe_fix_keeps_behaviour_of_lazy_readers(tmp_path: Path, code: str):
-    before = _run(tmp_path, code)
-    assert before.returncode == 0, before.stderr
-    after = _run(tmp_path, _fixed(code))
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    _same_behaviour(tmp_path, code, _fixed(code))
 
 
 @pytest.mark.parametrize("code", [LAZY_GENERATOR, BOUND_METHOD], ids=["generator", "bound-method"])
@@ -102,8 +97,7 @@ def test_lazy_reader_is_reported_without_a_fix(code: str):
 def test_readers_inside_the_statement_stay_fixed(tmp_path: Path, code: str):
     fixed = _fixed(code)
     assert "with open(p) as f:" in fixed
-    before, after = _run(tmp_path, code), _run(tmp_path, fixed)
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    _same_behaviour(tmp_path, code, fixed)
 
 
 INLINE_READER = """\
@@ -131,6 +125,4 @@ def test_unsafe_fix_of_an_inline_open_kept_by_its_callee_still_runs(tmp_path: Pa
     """An unsafe fix may drop data, but must leave code that runs ("What safe means"): a with-block
     around `r = csv.reader(open(p))` closed the file before `r` was read (ValueError)."""
     result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    before = _run(tmp_path, code)
-    after = _run(tmp_path, result.text)
-    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr
+    _same_behaviour(tmp_path, code, result.text)
