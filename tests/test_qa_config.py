@@ -7,11 +7,9 @@ was accepted, and the unsafe fixes then wrote ``deque(maxlen=0)`` (keeps nothing
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Tuple
 
 import pytest
-from typer.testing import CliRunner
-
-from memfix.cli.app import app
 
 LEAK = '''\
 class Tracker:
@@ -28,26 +26,27 @@ class Tracker:
 '''
 
 
-def _run(tmp_path: Path, monkeypatch, table: str, *args: str):
+def _run(tmp_path: Path, memfix_cli, table: str, *args: str) -> Tuple[int, str]:
+    """The run's exit code and its stdout and stderr together (the diff, or the usage error)."""
     (tmp_path / "pyproject.toml").write_text(f"[tool.memfix]\n{table}\n")
     (tmp_path / "a.py").write_text(LEAK)
-    monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(app, ["--no-cache", "--unsafe-fixes", "--format", "diff", *args, "a.py"])
+    ran = memfix_cli(tmp_path, "--no-cache", "--unsafe-fixes", "--format", "diff", *args, "a.py")
+    return ran.returncode, (ran.stdout + ran.stderr).decode()
 
 
-def test_max_len_zero_in_config_is_a_usage_error(tmp_path: Path, monkeypatch):
-    result = _run(tmp_path, monkeypatch, "max-len = 0")
-    assert result.exit_code == 2
-    assert "max-len" in result.output and "maxlen=0" not in result.output
+def test_max_len_zero_in_config_is_a_usage_error(tmp_path: Path, memfix_cli):
+    code, output = _run(tmp_path, memfix_cli, "max-len = 0")
+    assert code == 2
+    assert "max-len" in output and "maxlen=0" not in output
 
 
 @pytest.mark.parametrize("value", ["1", "50"])
-def test_positive_max_len_in_config_is_used(tmp_path: Path, monkeypatch, value: str):
-    result = _run(tmp_path, monkeypatch, f"max-len = {value}")
-    assert result.exit_code == 1, result.output
-    assert f"deque(maxlen={value})" in result.output
+def test_positive_max_len_in_config_is_used(tmp_path: Path, memfix_cli, value: str):
+    code, output = _run(tmp_path, memfix_cli, f"max-len = {value}")
+    assert code == 1, output
+    assert f"deque(maxlen={value})" in output
 
 
-def test_cli_max_len_wins_over_config(tmp_path: Path, monkeypatch):
-    result = _run(tmp_path, monkeypatch, "max-len = 50", "--max-len", "7")
-    assert "deque(maxlen=7)" in result.output
+def test_cli_max_len_wins_over_config(tmp_path: Path, memfix_cli):
+    _, output = _run(tmp_path, memfix_cli, "max-len = 50", "--max-len", "7")
+    assert "deque(maxlen=7)" in output

@@ -10,10 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from memfix.cli.app import app
-
 LEAK = """\
 def read_config(path):
     f = open(path)
@@ -23,11 +19,10 @@ def read_config(path):
 """
 
 
-def test_sarif_fix_objects_are_schema_valid(tmp_path: Path, monkeypatch):
+def test_sarif_fix_objects_are_schema_valid(tmp_path: Path, memfix_cli):
     (tmp_path / "a.py").write_text(LEAK)
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["--no-cache", "--format", "sarif", "a.py"])
-    assert result.exit_code == 1, result.output
+    result = memfix_cli(tmp_path, "--no-cache", "--format", "sarif", "a.py")
+    assert result.returncode == 1, result.stderr
     (run,) = json.loads(result.stdout)["runs"]
     (finding,) = run["results"]
     for fix in finding.get("fixes", []):
