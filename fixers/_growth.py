@@ -45,19 +45,16 @@ from memfix.fixers._growth_model import Bound, Container, Effect, Kind, Owner, S
 from memfix.fixers._growth_vocab import (
     BACKGROUND_CALLS,
     BOUND_METHODS,
-    BOUND_NAME_TOKENS,
     GROW_METHODS,
     ITERABLE_CONSUMER_PREFIXES,
     ITERABLE_CONSUMERS,
     LIST_ONLY_CALLS,
     LONG_LIVED_WORDS,
     MAYBE_LONG_LIVED_WORDS,
-    NOT_BOUND_TOKENS,
     REFLECTIVE_BUILTINS,
-    SIZE_WORDS,
-    STRONG_BOUND_TOKENS,
     WHOLE_READ_METHODS,
     name_tokens,
+    named_bound_score,
 )
 from memfix.model import Confidence
 from memfix.nodes import MetadataView, children_in, dispatch, walk
@@ -896,16 +893,9 @@ class GrowthAnalysis:
         stem = name_tokens(c.name)
 
         def consider(name: str, bound: Bound, order: int) -> None:
-            tokens = name_tokens(name)
-            if tokens & NOT_BOUND_TOKENS:
-                return
-            shared = (tokens - BOUND_NAME_TOKENS) & stem
-            strong = tokens & STRONG_BOUND_TOKENS
-            max_like = tokens & {"max", "cap", "keep"}
-            if not (strong or (max_like and (shared or tokens & SIZE_WORDS)) or (shared and tokens & BOUND_NAME_TOKENS)):
-                return
-            score = 2 * len(shared) + (1 if strong or max_like else 0)
-            scored.append((-score, order, bound))
+            score = named_bound_score(name, stem)
+            if score is not None:
+                scored.append((-score, order, bound))
 
         order = 0
         info = self.classes.get(c.class_name) if c.class_name else None

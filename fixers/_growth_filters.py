@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, Placed, called_name
 from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
-from memfix.fixers._growth_vocab import BOUND_NAME_TOKENS, REFLECTIVE_NAMES, STRONG_BOUND_TOKENS, name_tokens
+from memfix.fixers._growth_vocab import REFLECTIVE_NAMES, name_tokens, named_bound_score
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
 _GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
-#: a name with one of these tokens may be taken as a named bound (GrowthAnalysis._named_bounds)
-_BOUND_WORDS = BOUND_NAME_TOKENS | STRONG_BOUND_TOKENS
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 Tree = Union[ast.Module, AstIndex]
@@ -93,10 +91,12 @@ class GrowthShapes:
     defaultdicts: List[Definition] = field(default_factory=list)  # defaultdict(list), assigned
     trims: List[Definition] = field(default_factory=list)  # x = x[-K:] on a long-lived name
     grown: Set[Key] = field(default_factory=set)  # grown by .append/.extend/+=/x = x + [...]
-    #: attributes set in an ``__init__`` and stored again elsewhere (``resize``: self.window = n):
-    #: a bound read from one must not be frozen at construction, and the analysis must see the
-    #: other stores (``GrowthAnalysis._reassigned``)
-    rebound_attrs: Set[str] = field(default_factory=set)
+    #: attributes set in a class's chosen ``__init__`` and stored again elsewhere (``resize``:
+    #: self.window = n), by class name: a bound read from one must not be frozen at construction,
+    #: so the analysis must see the other stores (``GrowthAnalysis._reassigned``)
+    restored_init_attrs: Dict[str, Set[str]] = field(default_factory=dict)
+    #: attributes read where the analysis reads a bound (``x[-o.k:]``, ``len(x) > o.k``)
+    bound_reads: Set[str] = field(default_factory=set)
 
 
 def _shapes(index: AstIndex) -> GrowthShapes:
@@ -108,11 +108,14 @@ def _shapes(index: AstIndex) -> GrowthShapes:
         return name in index.nested_spelled(function)
 
     inits = _chosen_inits(index)
-    init_attrs: Set[str] = set()  # attributes stored in a chosen __init__
-    stored_elsewhere: Set[str] = set()  # ... and anywhere else
+    init_attrs: Dict[str, Set[str]] = {}  # class name -> attributes stored in its chosen __init__
+    stored_elsewhere: Set[str] = set()  # attributes stored anywhere else
     for placed in index.simple_statements():
         for name, in_init in _attribute_stores(placed, inits):
-            (init_attrs if in_init else stored_elsewhere).add(name)
+            if in_init:
+                init_attrs.setdefault(placed.class_name or "", set()).add(name)
+            else:
+                stored_elsewhere.add(name)
         stmt, class_name, frame, outer = placed.stmt, placed.class_name, placed.frame, placed.outer
         # instance containers are defined only in a class's __init__/__post_init__, on its receiver
         receiver = None
@@ -176,15 +179,18 @@ def _shapes(index: AstIndex) -> GrowthShapes:
         if more <= shapes.grown:
             break
         shapes.grown |= more
-    shapes.rebound_attrs = _rebound_bounds(index, init_attrs, stored_elsewhere)
+    stored = _restored(index, stored_elsewhere)
+    shapes.restored_init_attrs = {
+        class_name: attrs & stored for class_name, attrs in init_attrs.items() if not attrs.isdisjoint(stored)
+    }
+    if shapes.restored_init_attrs:
+        shapes.bound_reads = _bound_reads(index)
     return shapes
 
 
-def _rebound_bounds(index: AstIndex, init_attrs: Set[str], stored_elsewhere: Set[str]) -> Set[str]:
-    """The ``__init__`` attributes also stored after construction (in other statements, as a loop
-    target, through ``setattr(x, "name", v)``) that the analysis can take a bound from: read in a
-    subscript (``x[-self.k:]``, ``x[-self.k]``) or a comparison (``len(x) > self.k``), or named
-    like a bound."""
+def _restored(index: AstIndex, stored_elsewhere: Set[str]) -> Set[str]:
+    """Attribute names stored after construction: in other statements, as a loop target, through
+    ``setattr(x, "name", v)``."""
     stored = set(stored_elsewhere)
     for loop in index.nodes(ast.For, ast.AsyncFor, ast.comprehension):
         stored.update(n.attr for n in ast.walk(loop.target) if isinstance(n, ast.Attribute))  # type: ignore[attr-defined]
@@ -193,16 +199,50 @@ def _rebound_bounds(index: AstIndex, init_attrs: Set[str], stored_elsewhere: Set
             literal = call.args[1]
             if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
                 stored.add(literal.value)
-    candidates = init_attrs & stored
-    if not candidates:
+    return stored
+
+
+def _bound_reads(index: AstIndex) -> Set[str]:
+    """The attributes in the places ``GrowthAnalysis.bound_from_expr`` reads a bound ``o.k`` from:
+    a tail ``x[-o.k:]`` (read, or re-bound in ``x = x[-o.k:]``) and a guard ``len(x) > o.k`` /
+    ``len(x) >= o.k``."""
+    found: Set[str] = set()
+    for node in index.nodes(ast.Subscript, ast.Compare):
+        if isinstance(node, ast.Subscript):
+            part = node.slice  # type: ignore[attr-defined]
+            if not (isinstance(part, ast.Slice) and part.upper is None and part.step is None):
+                continue
+            lower = part.lower
+            if not (isinstance(lower, ast.UnaryOp) and isinstance(lower.op, ast.USub)):
+                continue
+            k: ast.expr = lower.operand
+        else:
+            if not (
+                len(node.ops) == 1  # type: ignore[attr-defined]
+                and isinstance(node.ops[0], (ast.Gt, ast.GtE))  # type: ignore[attr-defined]
+                and isinstance(node.left, ast.Call)  # type: ignore[attr-defined]
+                and called_name(node.left) == "len"  # type: ignore[attr-defined]
+            ):
+                continue
+            k = node.comparators[0]  # type: ignore[attr-defined]
+        if isinstance(k, ast.Attribute):
+            found.add(k.attr)
+    return found
+
+
+def _rebound_names(shapes: GrowthShapes, definitions: Sequence[Definition]) -> Set[str]:
+    """The re-stored ``__init__`` attributes the analysis of ``definitions`` can take a bound from
+    (so the slice must keep their other stores): named like a bound of a definition in its own
+    class (``GrowthAnalysis._named_bounds``, same predicate), or read where a bound is read (of
+    any class: ``bound_from_expr`` resolves the receiver)."""
+    restored = shapes.restored_init_attrs
+    if not restored:
         return set()
-    readable = {
-        n.attr
-        for node in index.nodes(ast.Subscript, ast.Compare)
-        for n in ast.walk(node.slice if isinstance(node, ast.Subscript) else node)  # type: ignore[attr-defined]
-        if isinstance(n, ast.Attribute)
-    }
-    return {name for name in candidates if name in readable or name_tokens(name) & _BOUND_WORDS}
+    names = {name for attrs in restored.values() for name in attrs if name in shapes.bound_reads}
+    for d in definitions:
+        stem = name_tokens(d.key[1])
+        names.update(name for name in restored.get(d.class_name or "", ()) if named_bound_score(name, stem) is not None)
+    return names
 
 
 def _attribute_stores(placed: Placed, inits: Set[int]) -> List[Tuple[str, bool]]:
@@ -261,7 +301,7 @@ def _regions(tree: Tree, definitions: List[Definition], extra: List[Definition] 
     # a closure's analysis stays in its function; the rest follows the names through the module
     spread = [d for d in everything if d.function is None or d.key[0] == "attr"]
     names = {d.key[1] for d in spread if d.key[1]} | {d.class_name for d in spread if d.class_name}
-    names |= growth_shapes(tree).rebound_attrs
+    names |= _rebound_names(growth_shapes(tree), everything)
     # code that reaches an attribute by name (`getattr(self, "items")`) spells neither: the
     # analysis must still see it (memfix.fixers._growth: GrowthAnalysis._reflective_uses)
     names |= REFLECTIVE_NAMES

@@ -4,7 +4,7 @@ read it whole or only iterate it, words that say an owner lives long or a name i
 from __future__ import annotations
 
 import re
-from typing import Set
+from typing import Optional, Set
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,3 +113,21 @@ NOT_BOUND_TOKENS = frozenset(
 def name_tokens(name: str) -> Set[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return {t for t in spaced.lower().split("_") if t}
+
+
+def named_bound_score(name: str, stem: Set[str]) -> Optional[int]:
+    """How strongly ``name`` reads as a bound on a container whose name has the tokens ``stem``
+    (``max_events`` for ``events``, ``history_window``), or None when it is not one.
+
+    One predicate for the analysis (which ranks named bounds by it) and the growth pre-filter
+    (which keeps the code re-storing an attribute only when the analysis may take it as a bound).
+    """
+    tokens = name_tokens(name)
+    if tokens & NOT_BOUND_TOKENS:
+        return None
+    shared = (tokens - BOUND_NAME_TOKENS) & stem
+    strong = tokens & STRONG_BOUND_TOKENS
+    max_like = tokens & {"max", "cap", "keep"}
+    if not (strong or (max_like and (shared or tokens & SIZE_WORDS)) or (shared and tokens & BOUND_NAME_TOKENS)):
+        return None
+    return 2 * len(shared) + (1 if strong or max_like else 0)

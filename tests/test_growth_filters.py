@@ -455,3 +455,67 @@ def test_prose_naming_a_nested_function_is_no_reference_but_a_string_annotation_
 def test_growth_through_a_plain_alias_keeps_the_file(source):
     assert _findings(source) & {"MF101", "MF102"}
     assert _passes(source)
+
+
+RESTORED_BOUNDS = """
+class Tracker:
+    def __init__(self, max_history=100):
+        self.history = []
+        self.max_history = max_history
+
+    def add(self, value):
+        self.history.append(value)
+
+    def set_limit(self, n):
+        self.max_history = n
+
+
+class Buffer:
+    def __init__(self, size=10):
+        self.size = size
+        self.mode = "r"
+
+    def grow(self, n):
+        self.size = n
+
+    def reopen(self):
+        self.mode = "w"
+        return self.mode == "w"
+
+
+class Window:
+    def __init__(self, k=5):
+        self.k = k
+
+    def widen(self):
+        self.k += 1
+
+
+def tail(w, xs):
+    return len(xs) > w.k
+"""
+
+
+def _kept_functions(source: str) -> set:
+    regions = growing_list_filter(AstIndex(ast.parse(source)))
+    assert regions and regions is not True
+    return {getattr(node, "name", None) for node in regions.nodes}  # type: ignore[union-attr]
+
+
+def test_restored_attributes_kept_only_where_the_analysis_takes_a_bound_from_them():
+    """Stores of an ``__init__`` attribute after construction are kept in the slice when the
+    analysis may read a bound from it (``Bound.rebound``): named like a bound of a list of its own
+    class, or read where a bound is read (``len(x) > w.k``). Other re-stored attributes
+    (``size`` of a class without a growing list, ``mode`` read in an equality) cost nothing."""
+    source = dedent(RESTORED_BOUNDS)
+    kept = _kept_functions(source)
+    assert {"set_limit", "widen"} <= kept
+    assert not {"grow", "reopen"} & kept
+    settings = Settings(cache=False)
+    sliced = engine.detect(source, "m.py", settings, FIXERS)
+    whole = engine.detect(source, "m.py", settings, FIXERS, prefilter=False)
+    assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
+    # the store in set_limit decides the bound: without it, max_history would be spelled
+    unset = source.replace("    def set_limit(self, n):\n        self.max_history = n\n", "")
+    assert not any("max_history" in f.message for f in whole.findings if f.code in GROWTH)
+    assert any("max_history" in f.message for f in engine.detect(unset, "m.py", settings, FIXERS).findings)
