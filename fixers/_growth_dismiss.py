@@ -530,7 +530,12 @@ class _Collector:
                     if isinstance(element, ast.Name):
                         self.bound(element, stmt, read=False)  # a, x = ...: re-bound
         if isinstance(value, (ast.Attribute, ast.Name)):
-            self.grow(value, alias=True)
+            # `h = self.items` in a function: the analysis follows the local `h` to its uses in
+            # the function (closures included), so the alias grows the container only if `h` is
+            # grown there; any other store is taken as a possible growth, as before
+            local = targets[0].id if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(frame, _FUNCS) else None
+            if local is None or local in names_grown_in(self.index, frame):  # type: ignore[arg-type]
+                self.grow(value, alias=True)
             # stored where the analysis does not follow: not one plain local of a function
             if len(targets) > 1 or not isinstance(targets[0], ast.Name) or not isinstance(frame, _FUNCS):
                 self.bound(value, stmt, read=True)
@@ -538,6 +543,33 @@ class _Collector:
             for element in value.elts:
                 if isinstance(element, (ast.Attribute, ast.Name)):
                     self.bound(element, stmt, read=True)  # a, b = x, y: bound to another name
+
+
+def names_grown_in(index: AstIndex, function: ast.stmt) -> FrozenSet[str]:
+    """The plain names a use inside ``function`` (its closures included) may grow through: called
+    with a growth method, augmented, re-bound to a copy that spells them (``h = h + [v]``), or
+    aliased again (``g = h``: followed no further here)."""
+    known: Dict[int, FrozenSet[str]] = index.memo("names-grown-in", lambda _: {})
+    names = known.get(id(function))
+    if names is None:
+        found: Set[str] = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Attribute):
+                if node.attr in GROW_METHODS and isinstance(node.value, ast.Name):
+                    found.add(node.value.id)
+            elif isinstance(node, ast.AugAssign):
+                if isinstance(node.target, ast.Name):
+                    found.add(node.target.id)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                value = node.value
+                if isinstance(value, ast.Name):
+                    found.add(value.id)
+                elif isinstance(value, (ast.BinOp, ast.List)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    spelled = index.spelled(value)
+                    found.update(t.id for t in targets if isinstance(t, ast.Name) and t.id in spelled)
+        names = known[id(function)] = frozenset(found)
+    return names
 
 
 def growth_uses(tree: Union[ast.Module, AstIndex], wanted: FrozenSet[Key]) -> GrowthUses:

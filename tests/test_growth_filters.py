@@ -41,6 +41,18 @@ class Tracker:
 """
 
 DROPPED = {
+    "class attribute aliased by a local nothing grows (a same-named local grows elsewhere)": """
+        class ArrayTest:
+            example = [1, 2, 3]
+
+            def test_len(self):
+                example = self.example
+                return len(example)
+
+            def test_append(self, make):
+                example = make()
+                example.append(12)
+        """,
     "instance grown only in its __init__": """
         class Tracker:
             def __init__(self, items):
@@ -195,6 +207,15 @@ def jrel_op(name, op):
 """
 
 KEPT = {
+    "instance list grown through a local alias in a method": """
+        class Tracker:
+            def __init__(self):
+                self.history = []
+
+            def add(self, value):
+                history = self.history
+                history.append(value)
+        """,
     "instance grown in a method": OWNER,
     "instance list of the second class of a name, the first without __init__": """
         def test_one():
