@@ -26,7 +26,7 @@ from libcst.metadata import MetadataWrapper
 from memfix.config import Settings
 from memfix.limits import too_deep
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
-from memfix.imports import add_scheduled_imports, has_scheduled_imports
+from memfix.imports import add_scheduled_imports
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
 from memfix.nodes import children_of, dispatch, metadata_wrapper, module_code
 from memfix.astindex import AstIndex
@@ -253,8 +253,8 @@ def apply_fixes(
             continue
         ctx = FileContext(path, settings, text)
         new_module = transform(wrapper, fixer.transformer(ctx, plans), plans)
-        if ctx.codemod is not None and has_scheduled_imports(ctx.codemod):
-            new_module = add_scheduled_imports(new_module, ctx.codemod)
+        if ctx.imports:
+            new_module = add_scheduled_imports(new_module, ctx.imports)
         if not same_module(current, new_module):
             current = new_module
             tree_changed = True

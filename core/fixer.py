@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import (
-    TYPE_CHECKING,
     Any,
     Callable,
     ClassVar,
@@ -34,11 +33,9 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, ProviderT
 
 from memfix.config import Settings
+from memfix.imports import ImportRequest
 from memfix.model import Confidence, Finding, FixInfo, Safety, Span
 from memfix.nodes import ScopeItem, all_names, in_source_order, parent_in, qualified_in
-
-if TYPE_CHECKING:
-    from libcst.codemod import CodemodContext
 
 
 @dataclass(frozen=True)
@@ -91,9 +88,8 @@ class FileContext:
     path: str
     settings: Settings
     source: str
-    #: libcst's codemod context, made by the first scheduled import (importing libcst.codemod
-    #: costs half a second of start-up, which a run without fixes should not pay)
-    codemod: Optional["CodemodContext"] = None
+    #: imports the transformer scheduled, added after its transform (memfix.imports)
+    imports: List[ImportRequest] = field(default_factory=list)
     #: per-file scratch shared by the detectors of one detection pass (one tree, one wrapper):
     #: rules that share an expensive analysis compute it once and keep it here
     shared: Dict[str, object] = field(default_factory=dict)
@@ -212,12 +208,7 @@ class BaseTransformer(cst.CSTTransformer, Generic[PlanT]):
 
     def add_import(self, module: str, obj: Optional[str] = None, asname: Optional[str] = None) -> None:
         """Schedule an import; the engine adds it after the transform, like libcst codemods do."""
-        from libcst.codemod import CodemodContext
-        from libcst.codemod.visitors import AddImportsVisitor
-
-        if self.ctx.codemod is None:
-            self.ctx.codemod = CodemodContext()
-        AddImportsVisitor.add_needed_import(self.ctx.codemod, module, obj, asname)
+        self.ctx.imports.append(ImportRequest(module, obj, asname))
 
 
 #: takes the file's memfix.astindex.AstIndex (or a bare ``ast.Module``: AstIndex.of accepts both);
