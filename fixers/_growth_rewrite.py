@@ -541,11 +541,11 @@ def _comment_lines(statement: cst.CSTNode) -> List[cst.EmptyLine]:
 
 def _removed_lines(statement: cst.CSTNode, indent: str, default_indent: str) -> Tuple[List[cst.EmptyLine], List[cst.EmptyLine]]:
     """What a removed statement leaves behind: its comments, and the footer of a removed guard's
-    block. libcst files the lines after the guard's last statement (blank ones, and comments
-    indented at the guard's body) under that block; they are not the guard's code, so they stay,
-    in order. A blank line indented with the guard's body spells that indentation out (``indent``
-    is the absolute indentation of the block around the guard), so it keeps its bytes; a comment
-    indented with the guard's body moves to the indentation of the block around the guard."""
+    block. libcst files the lines after the guard's last statement (blank or whitespace-only ones,
+    and comments indented at the guard's body or deeper) under that block. They are not the
+    guard's code, so they stay byte for byte (the rewrite changes no line outside the statements
+    it rewrites): a line indented with the guard's body spells that indentation out, because the
+    block around the guard is less indented (``indent`` is that block's absolute indentation)."""
     if not isinstance(statement, cst.If) or statement.orelse is not None or not isinstance(statement.body, cst.IndentedBlock):
         return _comment_lines(statement), []
     block = statement.body
@@ -554,9 +554,7 @@ def _removed_lines(statement: cst.CSTNode, indent: str, default_indent: str) -> 
     comments = _comment_lines(statement.with_changes(body=block.with_changes(footer=())))
     indent += default_indent if block.indent is None else block.indent
     footer = [
-        line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(indent + line.whitespace.value))
-        if line.indent and line.comment is None
-        else line
+        line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(indent + line.whitespace.value)) if line.indent else line
         for line in block.footer
     ]
     return comments, footer
