@@ -539,6 +539,27 @@ def _comment_lines(statement: cst.CSTNode) -> List[cst.EmptyLine]:
     return found
 
 
+def _removed_lines(statement: cst.CSTNode, indent: str, default_indent: str) -> Tuple[List[cst.EmptyLine], List[cst.EmptyLine]]:
+    """What a removed statement leaves behind: its comments, and the footer of a removed guard's
+    block. libcst files the lines after the guard's last statement (blank or whitespace-only ones,
+    and comments indented at the guard's body or deeper) under that block. They are not the
+    guard's code, so they stay byte for byte (the rewrite changes no line outside the statements
+    it rewrites): a line indented with the guard's body spells that indentation out, because the
+    block around the guard is less indented (``indent`` is that block's absolute indentation)."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None or not isinstance(statement.body, cst.IndentedBlock):
+        return _comment_lines(statement), []
+    block = statement.body
+    if not block.footer:
+        return _comment_lines(statement), []
+    comments = _comment_lines(statement.with_changes(body=block.with_changes(footer=())))
+    indent += default_indent if block.indent is None else block.indent
+    footer = [
+        line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(indent + line.whitespace.value)) if line.indent else line
+        for line in block.footer
+    ]
+    return comments, footer
+
+
 class GrowthTransformer(BaseTransformer[GrowthPlan]):
     """Carries out growth plans: expression replacements, statements inserted after growth
     sites, statements removed or replaced. It decides nothing."""
@@ -548,6 +569,8 @@ class GrowthTransformer(BaseTransformer[GrowthPlan]):
         self._replace: Dict[cst.CSTNode, Replace] = {}
         self._after: Dict[cst.CSTNode, List[str]] = {}
         self._remove: Set[cst.CSTNode] = set()
+        self._indents: List[str] = []
+        self._default_indent = "    "
         for plan in self.plans.values():
             for node, replace in plan.replace:
                 self._replace[node] = replace
@@ -569,34 +592,54 @@ class GrowthTransformer(BaseTransformer[GrowthPlan]):
             return []
         return [cst.parse_statement(code + "\n") for small in original.body for code in self._after.get(small, [])]
 
-    def _rebuild(self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]) -> Tuple[List[cst.BaseStatement], List[cst.EmptyLine]]:
+    def visit_Module(self, node: cst.Module) -> bool:
+        self._default_indent = node.default_indent
+        return super().visit_Module(node) is not False
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        # absolute indentation of each open block: a removed guard's footer lines need theirs
+        outer = self._indents[-1] if self._indents else ""
+        self._indents.append(outer + (self._default_indent if node.indent is None else node.indent))
+        return True
+
+    def _rebuild(
+        self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement], indent: str
+    ) -> Tuple[List[cst.BaseStatement], List[cst.EmptyLine], List[cst.EmptyLine]]:
+        """The block's statements without the removed ones and with the inserted ones; the lines
+        removed statements leave that no later statement took, as (comments, footer lines).
+        ``indent``: the block's absolute indentation."""
         body: List[cst.BaseStatement] = []
-        carried: List[cst.EmptyLine] = []  # comments of a removed statement move to the next one
+        comments: List[cst.EmptyLine] = []  # lines a removed statement leaves move to the next one
+        footer: List[cst.EmptyLine] = []
         for old, new in zip(original, updated):
             if old in self._remove:
-                carried.extend(_comment_lines(new))
+                left, after = _removed_lines(new, indent, self._default_indent)
+                comments, footer = [*comments, *footer, *left], after  # in the order they were written
                 continue
-            if carried:
-                new = new.with_changes(leading_lines=[*carried, *new.leading_lines])
-                carried = []
+            if comments or footer:
+                new = new.with_changes(leading_lines=[*comments, *footer, *new.leading_lines])
+                comments, footer = [], []
             body.append(new)
             body.extend(self._new_lines(old))
-        return body, carried
+        return body, comments, footer
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        indent = self._indents.pop() if self._indents else self._default_indent
         if not any(s in self._remove or self._new_lines(s) for s in original_node.body):
             return updated_node
-        body, carried = self._rebuild(original_node.body, updated_node.body)
+        body, comments, footer = self._rebuild(original_node.body, updated_node.body, indent)
         if not body:
-            body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=carried)]
-            carried = []
-        return updated_node.with_changes(body=body, footer=[*carried, *updated_node.footer])
+            # `pass` takes the removed statements' place: their comments above it, as before, and
+            # the lines that followed their code after it
+            body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=comments)]
+            comments = []
+        return updated_node.with_changes(body=body, footer=[*comments, *footer, *updated_node.footer])
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not any(s in self._remove or self._new_lines(s) for s in original_node.body):
             return updated_node
-        body, carried = self._rebuild(original_node.body, updated_node.body)
-        return updated_node.with_changes(body=body, footer=[*carried, *updated_node.footer])
+        body, comments, footer = self._rebuild(original_node.body, updated_node.body, "")
+        return updated_node.with_changes(body=body, footer=[*comments, *footer, *updated_node.footer])
 
     def leave_SimpleStatementSuite(
         self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
