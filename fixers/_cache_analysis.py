@@ -11,6 +11,9 @@ Three questions every cache rule asks, answered once here:
 - *How do we spell ``lru_cache`` / ``OrderedDict`` / ``LRUCache`` here?* Reuse an existing import,
   or schedule one whose name shadows nothing; refuse when both spellings are taken.
 
+- *May the module state a cached computation reads have changed when an evicted entry is
+  recomputed?* (:class:`ModuleState`, with its pre-filter rule ``ast_rebinding_anchors``.)
+
 Plus one project-level fact: whether the project declares ``cachetools`` as a dependency (the
 opt-in backend is offered only then).
 """
@@ -26,9 +29,11 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
+from libcst.metadata import Assignment, GlobalScope, ScopeProvider
 
 from memfix.astindex import AstIndex
-from memfix.nodes import walk
+from memfix.fixer import BaseDetector
+from memfix.nodes import children_in, walk
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -146,6 +151,107 @@ def ast_may_be_unbounded(expr: ast.expr, imported: Dict[str, Set[str]]) -> bool:
         positional = [a for a in expr.args if not isinstance(a, ast.Starred)]
         maxsize = positional[0] if positional else None
     return isinstance(maxsize, ast.Constant) and maxsize.value is None
+
+
+# ---------------------------------------------------------------------------------------------
+# module state a cached computation reads
+
+#: calls whose result is a new object callers may mutate or rely on by identity
+IDENTITY_PREFIXES = ("threading.", "asyncio.", "multiprocessing.", "collections.", "queue.", "weakref.")
+IDENTITY_BUILTINS = frozenset({"builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray", "builtins.object"})
+
+
+def makes_new_object(qualified_names: Set[str]) -> bool:
+    """A call of one of ``qualified_names`` builds a container or an identity-bearing object."""
+    return bool(qualified_names & IDENTITY_BUILTINS) or any(n.startswith(IDENTITY_PREFIXES) for n in qualified_names)
+
+
+#: expressions that build a new mutable container
+CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+
+
+class ModuleState:
+    """Why a module-level name that a cached computation reads may hold something else by the
+    time the computation runs again ('' when nothing shows it may).
+
+    Both cache rules bound a memo that never evicted: MF202 ``@cache`` -> ``lru_cache(maxsize=N)``,
+    MF201 a dict memo -> an LRU. Unbounded, each entry was computed once and kept what the module
+    state was at that first call; bounded, an evicted entry is recomputed with the state of now.
+    The bound preserves behaviour only if that state cannot have changed. It can when the name is
+
+    - declared ``global`` by some function (or class body): the only way code running after
+      import re-binds a module name, so the declaration alone is the evidence;
+    - bound more than once at module level (a ``try``/``except ImportError`` fallback, a
+      platform switch): a call made at import time between two bindings saw the earlier one;
+    - bound to a mutable container (a display, a comprehension, ``dict()``, a ``collections`` /
+      ``threading`` / ``queue`` object...): its contents change without any re-binding. Whether
+      anything mutates it is not followed: the rules' slices do not hold every mutation.
+
+    The name must resolve, through libcst's scopes, to the module's binding (a local, parameter or
+    closure variable of the same spelling is not it; attribute and keyword names are not reads).
+
+    Pre-filter rule (``ast_rebinding_anchors``): the analysis reads every binding of the name and
+    every ``global`` declaration. A slice always keeps module-level statements (a stubbed
+    definition still binds its name); a binding made after import sits in the function or class
+    body that declares the name ``global``; so a filter that anchors every ``global`` statement
+    (its unit kept, or the statements around it opened) lets libcst see the same bindings as on
+    the whole file.
+    """
+
+    def __init__(self, detector: BaseDetector, nodes: Optional[Sequence[cst.CSTNode]] = None) -> None:
+        self._detector = detector
+        self._nodes = nodes
+        self._declared: Optional[Dict[str, cst.Global]] = None
+
+    def declarations(self) -> Dict[str, cst.Global]:
+        """Name -> its first ``global`` declaration in the module."""
+        if self._declared is None:
+            detector = self._detector
+            assert detector.module is not None
+            nodes = self._nodes if self._nodes is not None else walk(detector.module, children_in(detector.metadata))
+            declared: Dict[str, cst.Global] = {}
+            for node in nodes:
+                if isinstance(node, cst.Global):
+                    for item in node.names:
+                        declared.setdefault(item.name.value, node)
+            self._declared = declared
+        return self._declared
+
+    def why_changes(self, name: cst.Name) -> str:
+        detector = self._detector
+        scope = detector.get_metadata(ScopeProvider, name, None)
+        if scope is None or isinstance(scope, GlobalScope):
+            return ""  # not a read, or read by module-level code, which runs once
+        assignments = [a for a in scope[name.value] if isinstance(a, Assignment)]
+        if not assignments or not all(isinstance(a.scope, GlobalScope) for a in assignments):
+            return ""
+        declaration = self.declarations().get(name.value)
+        if declaration is not None:
+            return (
+                f"a module variable re-bound at run time (`global {name.value}` at line "
+                f"{detector.line_of(declaration)})"
+            )
+        if len(assignments) > 1:
+            lines = sorted({detector.line_of(a.node) for a in assignments if isinstance(a.node, cst.CSTNode)})
+            return f"a module variable bound more than once (lines {', '.join(map(str, lines))})"
+        binding = assignments[0].node
+        target = detector.parent(binding)
+        statement = detector.parent(target) if isinstance(target, cst.AssignTarget) else target
+        value = getattr(statement, "value", None) if isinstance(statement, (cst.Assign, cst.AnnAssign)) else None
+        if isinstance(value, CONTAINER_DISPLAYS) or (
+            isinstance(value, cst.Call) and makes_new_object(detector.qualified(value.func))
+        ):
+            return f"a mutable module-level container (line {detector.line_of(binding)})"
+        return ""
+
+
+def ast_rebinding_anchors(index: AstIndex, names: Optional[Set[str]] = None) -> List[ast.stmt]:
+    """What a cache rule's ast filter anchors so that :class:`ModuleState` sees on a slice what it
+    sees on the whole file: every ``global`` declaration (of one of ``names``, when the filter
+    knows which names the analysis will ask about)."""
+    return [
+        node for node in index.nodes(ast.Global) if names is None or not names.isdisjoint(node.names)  # type: ignore[attr-defined]
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

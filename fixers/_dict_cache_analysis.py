@@ -18,7 +18,7 @@ from libcst.metadata import (
 )
 
 from memfix.fixer import BaseDetector
-from memfix.fixers._cache_analysis import class_family, enclosing_class, first_param
+from memfix.fixers._cache_analysis import ModuleState, class_family, enclosing_class, first_param
 from memfix.fixers._dict_cache_model import Candidate, Use
 from memfix.model import Confidence
 from memfix.nodes import child_nodes, children_in, walk
@@ -49,7 +49,7 @@ class DictCacheAnalysis(BaseDetector):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._nodes: Optional[List[cst.CSTNode]] = None
-        self._globals: Optional[Set[str]] = None
+        self._module_state: Optional[ModuleState] = None
         self._threads: Optional[Tuple[str, int]] = None
         self._attributes: Dict[str, List[cst.Attribute]] = {}
         self._empty_dicts: List[Tuple[cst.SimpleStatementLine, cst.BaseExpression, cst.BaseExpression]] = []
@@ -478,11 +478,11 @@ class DictCacheAnalysis(BaseDetector):
         outside = (value_names & params) - key_names - {"self", "cls"}
         if outside:
             return f"values that depend on `{sorted(outside)[0]}`, which the caller passes besides the key (line {use.line})"
-        rebound = sorted((value_names - key_names) & self._runtime_globals())
-        if rebound:
+        changing = self._changing_module_state(value, key_names, sources)
+        if changing is not None:
             return (
-                f"values that depend on `{rebound[0]}`, a module variable re-bound at run time (`global {rebound[0]}`) "
-                f"(line {use.line}): an entry recomputed after an eviction may differ"
+                f"values that depend on `{changing[0]}` (line {use.line}), {changing[1]}: "
+                "an entry recomputed after an eviction may differ"
             )
         state = _instance_state(value, sources)
         if state is not None:
@@ -495,12 +495,24 @@ class DictCacheAnalysis(BaseDetector):
             )
         return self._stored_object_changed(use, func)
 
-    def _runtime_globals(self) -> Set[str]:
-        """Names some function declares ``global``: module variables re-bound while the program
-        runs (the pre-filter keeps every such declaration)."""
-        if self._globals is None:
-            self._globals = {item.name.value for node in self.nodes() if isinstance(node, cst.Global) for item in node.names}
-        return self._globals
+    def _changing_module_state(
+        self, value: cst.BaseExpression, key_names: Set[str], sources: Dict[str, List[Optional[cst.BaseExpression]]]
+    ) -> Optional[Tuple[str, str]]:
+        """(name, why) for the first module name, by spelling, that the stored value reads besides
+        the key (following local assignments, as ``_deps`` does) and that may hold something else
+        when an evicted entry is recomputed (``ModuleState``)."""
+        if self._module_state is None:
+            self._module_state = ModuleState(self, self.nodes())
+        found: Dict[str, str] = {}
+        for node in _dep_names(value, sources):
+            if node.value not in key_names and node.value not in found:
+                why = self._module_state.why_changes(node)
+                if why:
+                    found[node.value] = why
+        if not found:
+            return None
+        name = min(found)
+        return name, found[name]
 
     def _stored_object_changed(self, use: Use, func: cst.FunctionDef) -> str:
         """After ``v = d[k] = make(k)``, ``configure(v)`` may change the stored object: a rebuilt
@@ -626,21 +638,26 @@ def _instance_state(expr: cst.BaseExpression, sources: Dict[str, List[Optional[c
     return None
 
 
-def _deps(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> Set[str]:
-    """Names an expression depends on, following local assignments (attribute names excluded)."""
-    found: Set[str] = set()
+def _dep_names(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> List[cst.Name]:
+    """Every Name node an expression spells, and those of the local assignments it reads (each
+    local followed once)."""
+    found: List[cst.Name] = []
+    followed: Set[str] = set()
     pending = [expr]
     while pending:
         node = pending.pop()
         for sub in walk(node):
-            if isinstance(sub, cst.Name) and sub.value not in found:
-                parent_attr = False
-                found.add(sub.value)
-                if not parent_attr:
-                    for source in sources.get(sub.value, []):
-                        if source is not None:
-                            pending.append(source)
+            if isinstance(sub, cst.Name):
+                found.append(sub)
+                if sub.value not in followed:
+                    followed.add(sub.value)
+                    pending.extend(source for source in sources.get(sub.value, []) if source is not None)
     return found
+
+
+def _deps(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> Set[str]:
+    """Names an expression depends on, following local assignments (attribute names included)."""
+    return {name.value for name in _dep_names(expr, sources)}
 
 
 def _plain_reference(expr: cst.BaseExpression) -> bool:

@@ -75,6 +75,7 @@ import libcst as cst
 
 from memfix.astindex import AstIndex
 from memfix.fixer import BaseTransformer, Fixer, Invalid, Rule, Valid
+from memfix.fixers._cache_analysis import ast_rebinding_anchors
 from memfix.fixers._dict_cache_filter import DictCacheEvidence
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Stmt, StmtOp
 from memfix.fixers._dict_cache_plans import DictCachePlanner
@@ -367,11 +368,10 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 names.add(name)
                 if class_name:
                     names.add(class_name)
-    if names:
-        # a memo's value may read a module variable some function re-binds (`global EPOCH`): the
-        # analysis must see those declarations to refuse the memo shape (the declarations only:
-        # every statement spelling such a name doubled test_typing.py's slice)
-        anchors.extend(index.nodes(ast.Global))  # type: ignore[arg-type]
+    if anchors or whole:
+        # a memo's value may read module state that changes (`global EPOCH` in some function):
+        # the analysis asks ModuleState, whose pre-filter rule this is; a closure's memo too
+        anchors.extend(ast_rebinding_anchors(index))
     return spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
 
 

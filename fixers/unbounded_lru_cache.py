@@ -60,21 +60,24 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import List, Optional, Set, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import libcst as cst
-from libcst.metadata import Assignment, GlobalScope, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from memfix.astindex import AstIndex
 from memfix.prefilter import FilterResult, Regions, enclosing_functions, spelling_regions
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
     CACHE,
+    CONTAINER_DISPLAYS,
     LRU_CACHE,
     Bound,
     BoundCandidate,
+    ModuleState,
     ast_cache_imports,
     ast_may_be_unbounded,
+    ast_rebinding_anchors,
     bound_candidates,
     cache_decorator,
     choose_bound,
@@ -84,6 +87,7 @@ from memfix.fixers._cache_analysis import (
     import_ref,
     is_instance_method,
     m_is_none,
+    makes_new_object,
     maxsize_arg,
 )
 from memfix.model import Safety
@@ -118,10 +122,6 @@ _MUTATORS = frozenset(
     {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
      "write", "writelines", "put", "put_nowait", "send", "sendall", "appendleft", "extendleft", "inc", "incr"}
 )
-
-#: calls whose result is a new object callers may mutate or rely on by identity
-_IDENTITY_PREFIXES = ("threading.", "asyncio.", "multiprocessing.", "collections.", "queue.", "weakref.")
-_IDENTITY_BUILTINS = {"builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray", "builtins.object"}
 
 
 @dataclass(frozen=True)
@@ -179,11 +179,10 @@ class Detector(BaseDetector):
             value = node.value
             assert self.module is not None
             code = self.module.code_for_node(value)
-            if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+            if isinstance(value, CONTAINER_DISPLAYS):
                 return f"`{func.name.value}` returns a new mutable `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
             if isinstance(value, cst.Call):
-                names = self.qualified(value.func)
-                if names & _IDENTITY_BUILTINS or any(n.startswith(_IDENTITY_PREFIXES) for n in names) or self._local_class(value.func):
+                if makes_new_object(self.qualified(value.func)) or self._local_class(value.func):
                     return f"`{func.name.value}` returns a new `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
         return None
 
@@ -203,6 +202,7 @@ class Detector(BaseDetector):
         sees the new state). ``@cache`` ran such a body once per key; a bound runs it again."""
         assert self.module is not None
         name = func.name.value
+        state = ModuleState(self)
         for node in walk(func.body):
             if isinstance(node, (cst.Global, cst.Nonlocal)):
                 return f"`{name}` writes {self.module.code_for_node(node).strip()} at line {self.line_of(node)}: a result recomputed after an eviction writes it again"
@@ -222,7 +222,7 @@ class Detector(BaseDetector):
                 if isinstance(target, (cst.Subscript, cst.Attribute)) and self._outer_base(target.value, func):
                     return f"`{self.module.code_for_node(target)}` at line {self.line_of(target)} is written outside `{name}`: a result recomputed after an eviction writes it again"
             if isinstance(node, cst.Name):
-                why = self._changing_global(node)
+                why = state.why_changes(node)
                 if why:
                     return f"`{name}` reads `{node.value}` at line {self.line_of(node)}, {why}: a result recomputed after an eviction may differ"
         return None
@@ -237,27 +237,6 @@ class Detector(BaseDetector):
         if scope is None:
             return True
         return not any(a.scope is scope for a in scope[expr.value])
-
-    def _changing_global(self, node: cst.Name) -> str:
-        """Why the module-level name ``node`` reads may change between calls ('' when it may not)."""
-        scope = self.get_metadata(ScopeProvider, node, None)
-        if scope is None or isinstance(scope, GlobalScope):
-            return ""
-        assignments = [a for a in scope[node.value] if isinstance(a, Assignment)]
-        if not assignments or not all(isinstance(a.scope, GlobalScope) for a in assignments):
-            return ""
-        if len(assignments) > 1:
-            return "which is assigned more than once"
-        target = self.parent(assignments[0].node)
-        statement = self.parent(target) if isinstance(target, cst.AssignTarget) else target
-        value = getattr(statement, "value", None) if isinstance(statement, (cst.Assign, cst.AnnAssign)) else None
-        if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
-            return "a mutable module-level container"
-        if isinstance(value, cst.Call):
-            names = self.qualified(value.func)
-            if names & _IDENTITY_BUILTINS or any(n.startswith(_IDENTITY_PREFIXES) for n in names):
-                return "a mutable module-level container"
-        return ""
 
     def lru_spelling(self, func_expr: cst.BaseExpression) -> Optional[Tuple[str, Optional[str], Optional[str]]]:
         """How to write lru_cache here: next to the module alias already used, else an import."""
@@ -433,22 +412,12 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     if not isinstance(regions, Regions):
         return regions
     # a rewrite can leave `from functools import cache` unused and drop it: every use of those
-    # names must be in the slice, or a use in a stubbed function would look like none
-    # the purity check (Detector.purity_hazard) asks whether a module name the cached function
-    # reads is re-bound (`global X` in another function) or mutated: keep the code spelling it
-    names |= _module_names_read(index.tree, [*decorated, *top_level])
-    return spelling_regions(index, [], names, whole=regions.nodes)
-
-
-def _module_names_read(module: ast.Module, functions: List[ast.AST]) -> Set[str]:
-    """Names the ``functions`` read that are assigned at module level."""
-    assigned: Set[str] = set()
-    for stmt in module.body:
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
-                assigned |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-    read = {n.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return read & assigned
+    # names must be in the slice, or a use in a stubbed function would look like none.
+    # The purity check (Detector.purity_hazard) asks ModuleState about the module names the
+    # cached functions read: its pre-filter rule anchors their `global` declarations.
+    read = set().union(*(index.spelled(f) for f in [*decorated, *top_level]))
+    anchors = ast_rebinding_anchors(index, read)
+    return spelling_regions(index, anchors, names, whole=regions.nodes)
 
 
 FIXER = Fixer(
