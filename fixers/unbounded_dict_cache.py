@@ -44,8 +44,12 @@ mutated through the cache, and the dict is never iterated, measured, serialised,
 reached from outside its owner. Then an evicted key is simply recomputed and every caller sees the
 same values as before. Unsafe when the dict is a registry (values handed in from outside:
 sessions, cookies, subscribers, pending requests; values mutated after they are stored): evicting
-would lose data. Also unsafe when the module uses threads and a read is not under a `with` block
-(an eviction in another thread could remove a key between its check and its read).
+would lose data. Unsafe when the stored value reads, besides the key, a module variable that can
+change at run time (declared `global` somewhere, bound more than once at module level, or a
+mutable module-level container) or the owner's own state: the memo froze the first answer, and a
+key recomputed after an eviction would see the new state. Also unsafe when the module uses threads
+and a read is not under a `with` block (an eviction in another thread could remove a key between
+its check and its read).
 
 ## Fix availability
 The `lru_cache` rewrite is used for a private module dict used by exactly one module-level

@@ -43,8 +43,13 @@ switch, so run it with a lower `--pyXY-plus` or exclude the file).
 Safe: a bounded cache only recomputes a result that was evicted, and a memoised function returns
 the same value for the same arguments. Unsafe when the function returns a new mutable or
 identity-bearing object (`[]`, `{}`, `threading.Lock()`, a `collections` container): callers may
-rely on getting the same object back for a key, and after an eviction they get a new one. Also
-unsafe for `cache(f)` called on a function memfix cannot see.
+rely on getting the same object back for a key, and after an eviction they get a new one. Unsafe
+when recomputing an evicted result could be observed: the body writes state outside itself
+(`global` or `nonlocal` stores, attributes, `print`, calls that change state), or reads a module
+variable that can change at run time (declared `global` somewhere, bound more than once at module
+level, or a mutable module-level container): the unbounded cache froze the first answer, a
+bounded one recomputes it from the new state. Also unsafe for `cache(f)` called on a function
+memfix cannot see.
 
 ## Fix availability
 Always, unless neither `lru_cache` nor `functools.lru_cache` can be spelled without shadowing a
