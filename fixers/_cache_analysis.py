@@ -26,7 +26,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import Assignment, GlobalScope, ScopeProvider
@@ -397,14 +397,14 @@ class ImportRef:
 
 
 def import_ref(
-    module: cst.Module, module_name: str, obj: str, taken: Set[str], nodes: Optional[Sequence[cst.CSTNode]] = None
+    module: cst.Module, module_name: str, obj: str, taken: Set[str], bindings: Optional[Mapping[str, int]] = None
 ) -> Optional[ImportRef]:
     """Reuse a top-level ``from module import obj [as x]`` / ``import module [as m]``; else pick
     ``obj`` or ``module.obj`` when that name is bound nowhere in the file (``taken``: every Name
-    in the module); else None."""
-    bindings: Dict[str, int] = {}
-    for name in taken_bindings(module, nodes):
-        bindings[name] = bindings.get(name, 0) + 1
+    in the module); else None. ``bindings``: :func:`binding_counts` of the module, when the caller
+    keeps it (a walk of the whole module per fix otherwise)."""
+    if bindings is None:
+        bindings = binding_counts(module)
     imports = [
         small
         for stmt in module.body
@@ -433,6 +433,14 @@ def import_ref(
     if module_name not in taken:
         return ImportRef(f"{module_name}.{obj}", module_name, None)
     return None
+
+
+def binding_counts(module: cst.Module, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Dict[str, int]:
+    """How many times each name is bound in the module (:func:`taken_bindings`)."""
+    counts: Dict[str, int] = {}
+    for name in taken_bindings(module, nodes):
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def taken_bindings(module: cst.Module, nodes: Optional[Sequence[cst.CSTNode]] = None) -> Iterable[str]:

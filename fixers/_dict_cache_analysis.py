@@ -18,7 +18,7 @@ from libcst.metadata import (
 )
 
 from memfix.fixer import BaseDetector
-from memfix.fixers._cache_analysis import ModuleState, class_family, enclosing_class, first_param
+from memfix.fixers._cache_analysis import ModuleState, binding_counts, class_family, enclosing_class, first_param
 from memfix.fixers._dict_cache_model import Candidate, Use
 from memfix.model import Confidence
 from memfix.nodes import child_nodes, children_in, walk
@@ -49,6 +49,8 @@ class DictCacheAnalysis(BaseDetector):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._nodes: Optional[List[cst.CSTNode]] = None
+        self._nodes_of: Dict[Tuple[type, ...], List[cst.CSTNode]] = {}
+        self._bindings: Optional[Dict[str, int]] = None
         self._module_state: Optional[ModuleState] = None
         self._threads: Optional[Tuple[str, int]] = None
         self._attributes: Dict[str, List[cst.Attribute]] = {}
@@ -66,6 +68,24 @@ class DictCacheAnalysis(BaseDetector):
             assert self.module is not None
             self._nodes = list(walk(self.module, children_in(self.metadata)))
         return self._nodes
+
+    def nodes_of(self, *types: type) -> List[cst.CSTNode]:
+        """The module's nodes of these concrete classes (``cst.Call``, not ``cst.BaseExpression``),
+        in walk order, filtered once per detector: the analysis asks for the same kinds (calls,
+        names, classes, imports) once per candidate, and ``isinstance`` against libcst's classes
+        goes through ``ABCMeta``, several times the cost of a type lookup."""
+        found = self._nodes_of.get(types)
+        if found is None:
+            wanted = frozenset(types)
+            found = self._nodes_of[types] = [n for n in self.nodes() if type(n) in wanted]
+        return found
+
+    def bindings(self) -> Dict[str, int]:
+        """How many times each name is bound in the module (memfix.fixers._cache_analysis)."""
+        if self._bindings is None:
+            assert self.module is not None
+            self._bindings = binding_counts(self.module, self.nodes_of(cst.ImportAlias, cst.FunctionDef, cst.ClassDef, cst.AssignTarget))
+        return self._bindings
 
     def func_of(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
         current = self.parent(node)
@@ -138,7 +158,7 @@ class DictCacheAnalysis(BaseDetector):
         while func is not None and func is not outer:
             if func.decorators:
                 return True
-            for node in self.nodes():
+            for node in self.nodes_of(cst.Name):
                 if not (isinstance(node, cst.Name) and node.value == func.name.value) or node is func.name:
                     continue
                 parent = self.parent(node)
@@ -165,7 +185,7 @@ class DictCacheAnalysis(BaseDetector):
 
     def family(self, owner: cst.ClassDef) -> Set[str]:
         assert self.module is not None
-        return class_family(self.module, owner, self.nodes())
+        return class_family(self.module, owner, self.nodes_of(cst.ClassDef))
 
     def attribute_uses(self, cand: Candidate, define_target: Optional[cst.Attribute]) -> None:
         assert cand.owner_class is not None
@@ -405,7 +425,7 @@ class DictCacheAnalysis(BaseDetector):
         assert owner is not None and self.module is not None
         if _says_long_lived(owner.name.value, owner.get_docstring() or ""):
             return Confidence.HIGH, ""
-        for node in self.nodes():
+        for node in self.nodes_of(cst.Call):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == owner.name.value:
                 if self.func_of(node) is None and isinstance(self.get_metadata(ScopeProvider, node, None), GlobalScope):
                     return Confidence.HIGH, ""  # an instance created at import time lives as long as the module

@@ -46,7 +46,7 @@ class DictCachePlanner(DictCacheAnalysis):
         """The first import of a threading module (name, line), or ("", 0)."""
         if self._threads is None:
             self._threads = ("", 0)
-            for node in self.nodes():
+            for node in self.nodes_of(cst.Import, cst.ImportFrom):
                 names: List[str] = []
                 if isinstance(node, cst.Import):
                     names = [self.code(alias.name) for alias in node.names]
@@ -110,7 +110,7 @@ class DictCachePlanner(DictCacheAnalysis):
             return None
         ops, note = shape
         assert self.module is not None
-        ref = import_ref(self.module, "functools", "lru_cache", self.module_names(), self.nodes())
+        ref = import_ref(self.module, "functools", "lru_cache", self.module_names(), self.bindings())
         if ref is None:
             return None
         bound = self.module_bound(before_line=self.line_of(func), local=set(params), stems=stem_bound_names(cand.name))
@@ -209,7 +209,7 @@ class DictCachePlanner(DictCacheAnalysis):
                     return plan
                 blocker = plan
             note = f"; --lru-backend cachetools not used: {blocker}"
-        ref = import_ref(self.module, "collections", "OrderedDict", self.module_names(), self.nodes())
+        ref = import_ref(self.module, "collections", "OrderedDict", self.module_names(), self.bindings())
         if ref is None:
             raise Refusal("neither `OrderedDict` nor `collections.OrderedDict` can be written without shadowing a name")
         ops: Dict[int, Tuple[Stmt, List[Stmt], List[Stmt]]] = {}
@@ -250,7 +250,7 @@ class DictCachePlanner(DictCacheAnalysis):
 
     def cachetools_plan(self, cand: Candidate, unsafe: str, threads: str) -> Union[DictCachePlan, str]:
         assert self.module is not None
-        ref = import_ref(self.module, "cachetools", "LRUCache", self.module_names(), self.nodes())
+        ref = import_ref(self.module, "cachetools", "LRUCache", self.module_names(), self.bindings())
         if ref is None:
             return "neither `LRUCache` nor `cachetools.LRUCache` can be written without shadowing a name"
         bound = self.definition_bound(cand)

@@ -146,13 +146,14 @@ class Detector(DictCachePlanner):
         return False
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        for node in self.nodes():
-            if isinstance(node, cst.Attribute):
-                self._attributes.setdefault(node.attr.value, []).append(node)
-            elif isinstance(node, cst.Assign) and len(node.targets) == 1 and self.is_empty_dict(node.value):
-                self._empty_dict(node, node.targets[0].target, node.value)
-            elif isinstance(node, cst.AnnAssign) and node.value is not None and self.is_empty_dict(node.value):
-                self._empty_dict(node, node.target, node.value)
+        for node in self.nodes_of(cst.Attribute, cst.Assign, cst.AnnAssign):
+            kind = type(node)
+            if kind is cst.Attribute:
+                self._attributes.setdefault(node.attr.value, []).append(node)  # type: ignore[attr-defined]
+            elif kind is cst.Assign and len(node.targets) == 1 and self.is_empty_dict(node.value):  # type: ignore[attr-defined]
+                self._empty_dict(node, node.targets[0].target, node.value)  # type: ignore[attr-defined]
+            elif kind is cst.AnnAssign and node.value is not None and self.is_empty_dict(node.value):  # type: ignore[attr-defined]
+                self._empty_dict(node, node.target, node.value)  # type: ignore[attr-defined]
         for stmt, target, value in self._empty_dicts:
             candidate = self.candidate(stmt, target, value)
             if candidate is not None:
