@@ -534,7 +534,7 @@ class _Collector:
             # the function (closures included), so the alias grows the container only if `h` is
             # grown there; any other store is taken as a possible growth, as before
             local = targets[0].id if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(frame, _FUNCS) else None
-            if local is None or local in names_grown_in(self.index, frame):  # type: ignore[arg-type]
+            if key_of(value) in self.wanted and (local is None or local in names_grown_in(self.index, frame)):  # type: ignore[arg-type]
                 self.grow(value, alias=True)
             # stored where the analysis does not follow: not one plain local of a function
             if len(targets) > 1 or not isinstance(targets[0], ast.Name) or not isinstance(frame, _FUNCS):
