@@ -199,6 +199,8 @@ class ModuleState:
     """
 
     def __init__(self, detector: BaseDetector, nodes: Optional[Sequence[cst.CSTNode]] = None) -> None:
+        """``nodes``: the module's nodes, or at least its ``Global`` statements, when the caller
+        has them (the module is walked otherwise)."""
         self._detector = detector
         self._nodes = nodes
         self._declared: Optional[Dict[str, cst.Global]] = None

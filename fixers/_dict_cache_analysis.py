@@ -522,7 +522,7 @@ class DictCacheAnalysis(BaseDetector):
         the key (following local assignments, as ``_deps`` does) and that may hold something else
         when an evicted entry is recomputed (``ModuleState``)."""
         if self._module_state is None:
-            self._module_state = ModuleState(self, self.nodes())
+            self._module_state = ModuleState(self, self.nodes_of(cst.Global))
         found: Dict[str, str] = {}
         for node in _dep_names(value, sources):
             if node.value not in key_names and node.value not in found:
