@@ -30,7 +30,7 @@ from memfix.imports import add_scheduled_imports
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
 from memfix.nodes import children_of, dispatch, metadata_wrapper, module_code
 from memfix.astindex import AstIndex
-from memfix.prefilter import Regions, slice_source, splice_slice
+from memfix.prefilter import RegionCheck, Regions, slice_source, splice_slice
 from memfix.splice import SpliceError, splice
 from memfix.suppress import find_suppressions, is_suppressed
 from memfix.transform import same_module, transform
@@ -85,12 +85,20 @@ def _prefilter(
 ) -> Tuple[Tuple[Fixer, ...], Optional[str]]:
     """Candidate rules, and the slice of ``text`` they need when all of them named regions
     (None: the whole text). See memfix.prefilter."""
+    chosen, sliced, _ = _prefilter_regions(text, tree, fixers)
+    return chosen, sliced
+
+
+def _prefilter_regions(
+    text: str, tree: Optional[ast.Module], fixers: Sequence[Fixer]
+) -> Tuple[Tuple[Fixer, ...], Optional[str], Dict[str, Tuple[ast.stmt, ...]]]:
+    """:func:`_prefilter`, with the regions each candidate rule named (when there is a slice)."""
     by_needle = [f for f in fixers if any(n.decode("ascii") in text for n in f.needles)]
     if tree is None:
         # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
-        return tuple(by_needle), None
+        return tuple(by_needle), None, {}
     chosen: List[Fixer] = []
-    keep: List[ast.stmt] = []
+    regions: Dict[str, Tuple[ast.stmt, ...]] = {}
     whole = False
     index = AstIndex(tree)  # one walk, shared by every rule's filter
     for fixer in by_needle:
@@ -99,16 +107,16 @@ def _prefilter(
             continue
         chosen.append(fixer)
         if isinstance(verdict, Regions):
-            keep.extend(verdict.nodes)
+            regions[fixer.code] = verdict.nodes
         else:
             whole = True
     if whole or not chosen:
-        return tuple(chosen), None
+        return tuple(chosen), None, {}
     try:
-        sliced = slice_source(text, tree, keep, index)
+        sliced = slice_source(text, tree, [node for nodes in regions.values() for node in nodes], index)
     except RecursionError:
         sliced = None
-    return tuple(chosen), sliced
+    return tuple(chosen), sliced, regions if sliced is not None else {}
 
 
 def parse_error_message(exc: Exception, text: Optional[str] = None) -> str:
@@ -138,8 +146,9 @@ def detect(
     and, when they named regions, only the slice they need; without it every rule runs on the
     whole text (the reference the pre-filter is tested against)."""
     tree, ast_error = _ast_parse(text)
+    regions: Dict[str, Tuple[ast.stmt, ...]] = {}
     if prefilter:
-        candidates, sliced = _prefilter(text, tree, fixers)
+        candidates, sliced, regions = _prefilter_regions(text, tree, fixers)
     else:
         candidates, sliced = tuple(fixers), None
     if not candidates and ast_error is None:
@@ -150,9 +159,24 @@ def detect(
     if sliced is not None:
         detection = _detect_in(sliced, text, path, settings, candidates)
         if isinstance(detection, Detection):
+            if len(regions) > 1 and tree is not None:
+                _keep_promised(detection, tree, regions)
             return detection
         # the slice did not parse or a rule failed on it: the whole text decides
     return _detect_in(text, text, path, settings, candidates, ast_error)
+
+
+def _keep_promised(detection: Detection, tree: ast.Module, regions: Mapping[str, Tuple[ast.stmt, ...]]) -> None:
+    """Drop the findings a rule made outside its own regions on a slice other rules widened
+    (memfix.prefilter.RegionCheck): the whole file never has them."""
+    for code, reports in detection.reports.items():
+        named = regions.get(code)
+        if named is None or not reports:
+            continue
+        check = RegionCheck(tree, named)
+        detection.reports[code] = [
+            r for r in reports if check.allows(r.finding.span.line, r.finding.span.column - 1)
+        ]
 
 
 def _detect_in(
@@ -240,10 +264,14 @@ def apply_fixes(
         if tree_changed:
             wrapper = metadata_wrapper(current)
             current_text = current.code
+            # the plans of the findings detected, found again on the changed tree (symbols are
+            # stable across rewrites); nothing else: on a slice other rules widened, the rule may
+            # meet a candidate its own filter dismissed (memfix.prefilter.RegionCheck)
+            found = {r.finding.key for r in reports}
             reports = [
                 r
                 for r in _run_detector(fixer, wrapper, current_text, path, settings)
-                if not is_suppressed(suppressions, r.finding.span.line, fixer.code)
+                if r.finding.key in found and not is_suppressed(suppressions, r.finding.span.line, fixer.code)
             ]
             enabled = [r for r in reports if fix_enabled(r.plan, fixer.code, settings)]
         else:

@@ -218,6 +218,30 @@ def _keep_methods(body: List[ast.stmt], wanted: Callable[[ast.stmt], bool], keep
                 _keep_methods(inner, wanted, keep)
 
 
+class RegionCheck:
+    """Whether a finding lies where its rule's filter said its findings can be.
+
+    The slice libcst sees is the union of every candidate rule's regions, so one rule's analysis
+    may meet code only another rule asked for: the definition of a candidate this rule's filter
+    dismissed, without the code that dismissed it (a re-binding in a method nobody else keeps).
+    Its promise says its findings on the whole file lie in its own regions, or in module-level
+    code (which every slice keeps); a finding elsewhere is such a half-seen candidate, never one
+    the whole file has."""
+
+    def __init__(self, tree: ast.Module, regions: Sequence[ast.stmt]) -> None:
+        self._regions = sorted(_span(stmt) for stmt in regions)
+        self._units = sorted(_span(stmt) for stmt in outermost(tree.body, _DEFS))
+
+    @staticmethod
+    def _inside(spans: List[Tuple[Position, Position]], position: Position) -> bool:
+        return any(begin <= position <= end for begin, end in spans)  # spans may nest: no bisection
+
+    def allows(self, line: int, column: int) -> bool:
+        """``column`` 0-based, as the ``ast``'s."""
+        position = (line, column)
+        return self._inside(self._regions, position) or not self._inside(self._units, position)
+
+
 def split_lines(text: str) -> List[str]:
     """Lines with their endings, split where Python's tokenizer splits (not on \\f, \\x1c, ...)."""
     lines = _LINE.findall(text)
@@ -351,6 +375,7 @@ def splice_slice(original: str, sliced: str, rewritten: str) -> Union[str, Splic
 
 
 __all__ = [
+    "RegionCheck",
     "splice_slice",
     "Regions",
     "FilterResult",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import (
@@ -158,15 +158,34 @@ class DictCacheAnalysis(BaseDetector):
         while func is not None and func is not outer:
             if func.decorators:
                 return True
-            for node in self.nodes_of(cst.Name):
-                if not (isinstance(node, cst.Name) and node.value == func.name.value) or node is func.name:
-                    continue
+            for node in self._reads_of(func):
                 parent = self.parent(node)
                 if isinstance(parent, cst.Call) and parent.func is node:
                     continue  # called, not handed on
                 return True  # returned, stored, passed or wrapped: it may outlive the call
+            # a method of a class defined in between: its instances are not followed, so any use
+            # of the class (``exec(code, {}, CNS2())``) may keep the method alive
+            current = self.parent(func)
+            while current is not None and not isinstance(current, cst.FunctionDef):
+                if isinstance(current, cst.ClassDef) and (current.decorators or self._reads_of(current)):
+                    return True
+                current = self.parent(current)
             func = self.func_of(func)
         return False
+
+    def _reads_of(self, definition: Union[cst.FunctionDef, cst.ClassDef]) -> List[cst.CSTNode]:
+        """The reads of the name a ``def`` or ``class`` binds, through its scope's accesses: an
+        attribute spelled like it (``x.find``) is not one. When the scope cannot say, every
+        ``Name`` spelled like it but the definition's own (the reading that can only over-report
+        escapes)."""
+        scope = self.get_metadata(ScopeProvider, definition, None)
+        try:
+            assignments = [a for a in scope.assignments[definition.name.value] if getattr(a, "node", None) is definition]  # type: ignore[union-attr]
+        except Exception:
+            assignments = []
+        if len(assignments) == 1:
+            return [access.node for access in assignments[0].references]
+        return [n for n in self.nodes_of(cst.Name) if n.value == definition.name.value and n is not definition.name]  # type: ignore[attr-defined]
 
     def name_uses(self, cand: Candidate, scope: object, target: cst.Name) -> None:
         assignments = scope.assignments[cand.name]  # type: ignore[attr-defined]

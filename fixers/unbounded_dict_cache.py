@@ -341,6 +341,11 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
         return False
     anchors: List[ast.stmt] = []
     names: Set[str] = set()
+    # names of the dicts dropped below: another rule's regions may bring a dropped dict's
+    # definition and stores into the slice, so the code that drops it (an eviction, a re-binding)
+    # must come too, or the analysis would see half of it and report it
+    dropped: Set[str] = set()
+
     def has_nested(function: ast.AST) -> bool:
         return bool(index.nested_functions(function))
 
@@ -363,7 +368,13 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 name, spreads = target.id, False  # a closure's analysis stays in its function
             else:
                 continue
-            if name not in evidence.stored or not _may_report(evidence, target, name, frame, spreads):
+            if name not in evidence.stored:
+                continue
+            if not _may_report(evidence, target, name, frame, spreads):
+                if spreads:
+                    dropped.add(name)
+                    if class_name:
+                        dropped.add(class_name)
                 continue
             if outer is not None and not (init and outer is frame):
                 whole.append(outer)  # under a function (a closure, or a class defined there)
@@ -377,6 +388,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
         # a memo's value may read module state that changes (`global EPOCH` in some function):
         # the analysis asks ModuleState, whose pre-filter rule this is; a closure's memo too
         anchors.extend(ast_rebinding_anchors(index))
+        names |= dropped
     return spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
 
 

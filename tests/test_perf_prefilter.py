@@ -331,3 +331,71 @@ def test_unusual_spellings_lose_nothing(name):
     assert whole and not isinstance(whole, tuple), "the case must have a finding without the pre-filter"
     assert _findings(text, "case.py", settings, True) == whole
     assert _fixed(text, "case.py", settings, True) == _fixed(text, "case.py", settings, False)
+
+
+CLOSURE_MEMO = '''
+def outer(items):
+    seen = {}
+    def find(key):
+        if key not in seen:
+            seen[key] = len(key)
+        return seen[key]
+    return [find(i) for i in items]
+
+
+def other(x):
+    return x.find("a")
+'''
+
+
+def test_a_closure_memo_escapes_by_the_reads_of_its_function_not_by_spelling():
+    """``x.find`` in another function is an attribute, not a read of the nested ``find``: the
+    whole-file analysis used to count it (an escape, so a finding) while the slice, which stubs
+    ``other``, did not (found on setuptools/package_index.py)."""
+    settings = Settings(cache=False)
+    for code, reported in ((CLOSURE_MEMO, False), (CLOSURE_MEMO.replace("return [find(i) for i in items]", "return find"), True)):
+        sliced = _findings(code, "m.py", settings, prefilter=True)
+        whole = _findings(code, "m.py", settings, prefilter=False)
+        assert sliced == whole
+        assert any(f.code == "MF201" for f in whole) is reported
+
+
+UNION_OF_REGIONS = '''
+_memo = {}
+
+
+def lookup(key):
+    if key not in _memo:
+        _memo[key] = key * 2
+    return _memo[key]
+
+
+class Builder:
+    """Long-lived builder service."""
+
+    def __init__(self):
+        self._names = []
+        self._defs = {}
+
+    def add(self, name):
+        self._names.append(name)
+        if name not in self._defs:
+            self._defs[name] = len(self._names)
+        return self._defs[name]
+
+    def prune(self, used):
+        self._defs = {k: v for k, v in self._defs.items() if k in used}
+'''
+
+
+def test_a_rule_meets_no_half_seen_candidate_in_a_slice_other_rules_widened():
+    """MF201's filter drops ``Builder._defs`` (re-bound in ``prune``) and names only ``lookup``;
+    the growth rules keep ``__init__`` and ``add`` for ``_names``. On that union slice MF201 saw
+    ``_defs`` defined and stored but not re-bound, and reported it; the whole file does not (found
+    on lark/load_grammar.py)."""
+    settings = Settings(cache=False)
+    sliced = _findings(UNION_OF_REGIONS, "m.py", settings, prefilter=True)
+    whole = _findings(UNION_OF_REGIONS, "m.py", settings, prefilter=False)
+    assert sliced == whole
+    assert {(f.code, f.symbol) for f in whole} == {("MF101", "Builder._names"), ("MF201", "_memo")}
+    assert _fixed(UNION_OF_REGIONS, "m.py", settings, True) == _fixed(UNION_OF_REGIONS, "m.py", settings, False)
