@@ -24,6 +24,8 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
+from memfix.nodes import dotted_name, import_alias_name
+
 Statement = Union[cst.SimpleStatementLine, cst.BaseCompoundStatement]
 
 
@@ -88,19 +90,6 @@ def _skip_first(body: Sequence[Statement]) -> bool:
     return isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
 
 
-def _dotted(node: Union[cst.Name, cst.Attribute]) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    return f"{_dotted(node.value)}.{node.attr.value}"  # type: ignore[arg-type]
-
-
-def _alias_name(alias: cst.ImportAlias) -> Optional[str]:
-    asname = alias.asname
-    if asname is None:
-        return None
-    return asname.name.value if isinstance(asname.name, cst.Name) else None
-
-
 class _Wanted:
     """What the requests still need once the module's top imports are read."""
 
@@ -124,22 +113,22 @@ class _Wanted:
         for imp in imports:
             if isinstance(imp, cst.Import):
                 for name in imp.names:
-                    alias = _alias_name(name)
+                    alias = import_alias_name(name)
                     if alias is not None:
-                        present_module_aliases[_dotted(name.name)] = alias
+                        present_module_aliases[dotted_name(name.name)] = alias
                     else:
-                        present_modules.add(_dotted(name.name))
+                        present_modules.add(dotted_name(name.name))
                 continue
             if imp.relative or imp.module is None:
                 continue  # relative: no package name to resolve it against
-            module = _dotted(imp.module)
+            module = dotted_name(imp.module)
             if isinstance(imp.names, cst.ImportStar):
                 present_objects[module] = {"*"}
                 continue
-            aliased = [(_dotted(a.name), _alias_name(a)) for a in imp.names if a.asname is not None]
+            aliased = [(dotted_name(a.name), import_alias_name(a)) for a in imp.names if a.asname is not None]
             if aliased:
                 present_object_aliases.setdefault(module, []).extend(aliased)
-            plain = {_dotted(a.name) for a in imp.names if a.asname is None}
+            plain = {dotted_name(a.name) for a in imp.names if a.asname is None}
             if plain:
                 present_objects.setdefault(module, set())
                 if "*" in present_objects[module]:
@@ -170,7 +159,7 @@ class _Wanted:
         """The first top ``from module import ...`` of a wanted module takes its names."""
         if isinstance(imp.names, cst.ImportStar) or imp.relative or imp.module is None:
             return imp
-        module = _dotted(imp.module)
+        module = dotted_name(imp.module)
         if module not in self.objects and module not in self.object_aliases:
             return imp
         objects = self.objects.pop(module, set())

@@ -263,6 +263,23 @@ def dispatch(
             stack.extend([(child, False) for child in reversed(found)])
 
 
+def dotted_name(node: Optional[cst.BaseExpression]) -> str:
+    """``a.b.c`` for a chain of names and attributes (a module, a base class, a callee), else ""."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted_name(node.value)
+        return f"{head}.{node.attr.value}" if head else ""
+    return ""
+
+
+def import_alias_name(alias: cst.ImportAlias) -> Optional[str]:
+    """The ``as`` name of an import alias, if any."""
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
+
+
 def calls_method_on(call: cst.Call, name: str, methods: Iterable[str]) -> bool:
     """``call`` is ``name.<one of methods>(...)``: a method of a plain name, called."""
     func = call.func

@@ -33,7 +33,7 @@ from libcst.metadata import Assignment, GlobalScope, ScopeProvider
 
 from memfix.astindex import AstIndex
 from memfix.fixer import BaseDetector
-from memfix.nodes import children_in, walk
+from memfix.nodes import children_in, dotted_name, import_alias_name, walk
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -415,19 +415,19 @@ def import_ref(
         if isinstance(small, (cst.Import, cst.ImportFrom))
     ]
     for small in imports:  # `from module import obj` first: the shortest spelling
-        if isinstance(small, cst.ImportFrom) and _dotted(small.module) == module_name and not small.relative:
+        if isinstance(small, cst.ImportFrom) and dotted_name(small.module) == module_name and not small.relative:
             if isinstance(small.names, cst.ImportStar):
                 continue
             for alias in small.names:
-                if _dotted(alias.name) == obj:
-                    local = _alias_name(alias) or obj
+                if dotted_name(alias.name) == obj:
+                    local = import_alias_name(alias) or obj
                     if bindings.get(local, 0) == 1:
                         return ImportRef(local)
     for small in imports:
         if isinstance(small, cst.Import):
             for alias in small.names:
-                if _dotted(alias.name) == module_name:
-                    local = _alias_name(alias) or module_name
+                if dotted_name(alias.name) == module_name:
+                    local = import_alias_name(alias) or module_name
                     if "." not in local and bindings.get(local, 0) == 1:
                         return ImportRef(f"{local}.{obj}")
     if obj not in taken:
@@ -450,27 +450,11 @@ def taken_bindings(module: cst.Module, nodes: Optional[Sequence[cst.CSTNode]] = 
     ``nodes``: every node of ``module``, when the caller already has them."""
     for node in nodes if nodes is not None else walk(module):
         if isinstance(node, cst.ImportAlias):
-            yield _alias_name(node) or _dotted(node.name).split(".")[0]
+            yield import_alias_name(node) or dotted_name(node.name).split(".")[0]
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             yield node.name.value
         elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
             yield node.target.value
-
-
-def _alias_name(alias: cst.ImportAlias) -> Optional[str]:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    return None
-
-
-def _dotted(node: Optional[cst.BaseExpression]) -> str:
-    if node is None:
-        return ""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
 
 
 def enclosing_class(func: cst.FunctionDef, parent: Callable[[cst.CSTNode], Optional[cst.CSTNode]]) -> Optional[cst.ClassDef]:
@@ -488,7 +472,7 @@ def class_family(module: cst.Module, owner: cst.ClassDef, nodes: Optional[Sequen
     while changed:
         changed = False
         for cls in classes:
-            if cls.name.value not in names and {_dotted(b.value) for b in cls.bases} & names:
+            if cls.name.value not in names and {dotted_name(b.value) for b in cls.bases} & names:
                 names.add(cls.name.value)
                 changed = True
     return names
@@ -615,7 +599,7 @@ def drop_unused_from_imports(module: cst.Module, module_name: str, objs: Set[str
             if (
                 isinstance(imp, cst.ImportFrom)
                 and not imp.relative
-                and _dotted(imp.module) == module_name
+                and dotted_name(imp.module) == module_name
                 and not isinstance(imp.names, cst.ImportStar)
                 and not any(line.comment for line in stmt.leading_lines)
                 and stmt.trailing_whitespace.comment is None
@@ -623,7 +607,7 @@ def drop_unused_from_imports(module: cst.Module, module_name: str, objs: Set[str
                 keep = [
                     a
                     for a in imp.names
-                    if not (_dotted(a.name) in objs and (_alias_name(a) or _dotted(a.name)) not in used_outside)
+                    if not (dotted_name(a.name) in objs and (import_alias_name(a) or dotted_name(a.name)) not in used_outside)
                 ]
                 if len(keep) != len(imp.names):
                     changed = True

@@ -40,7 +40,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from memfix.fixers._growth_facts import ClassInfo, Definition, FactCollector, dotted, int_value
+from memfix.fixers._growth_facts import ClassInfo, Definition, FactCollector, int_value
 from memfix.fixers._growth_model import Bound, Container, Effect, Kind, Owner, Sees, Use, Where
 from memfix.fixers._growth_vocab import (
     BACKGROUND_CALLS,
@@ -57,7 +57,7 @@ from memfix.fixers._growth_vocab import (
     named_bound_score,
 )
 from memfix.model import Confidence
-from memfix.nodes import MetadataView, children_in, dispatch, walk
+from memfix.nodes import MetadataView, children_in, dispatch, dotted_name, walk
 
 _WS = re.compile(r"\s+")
 
@@ -340,7 +340,7 @@ class GrowthAnalysis:
         positional = params.posonly_params + params.params
         body = self.meta.parent(func)
         cls = self.meta.parent(body) if body is not None else None
-        decorators = {dotted(d.decorator) for d in func.decorators}
+        decorators = {dotted_name(d.decorator) for d in func.decorators}
         if isinstance(cls, cst.ClassDef) and positional and positional[0] is param and "staticmethod" not in decorators:
             return cls.name.value
         if param.annotation is not None:
@@ -348,7 +348,7 @@ class GrowthAnalysis:
             if isinstance(ann, cst.SimpleString):
                 name = ann.evaluated_value if isinstance(ann.evaluated_value, str) else ""
             else:
-                name = dotted(ann)
+                name = dotted_name(ann)
             if name in self.classes:
                 return name
             return _OTHER if name else _UNKNOWN

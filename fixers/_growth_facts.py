@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 import libcst as cst
 
 from memfix.fixers._growth_model import Owner
-from memfix.nodes import walk
+from memfix.nodes import dotted_name, walk
 
 
 def int_value(node: Optional[cst.BaseExpression]) -> Optional[int]:
@@ -110,9 +110,9 @@ class FactCollector(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = tuple(
-            dotted(arg.value) for arg in node.bases if arg.keyword is None and dotted(arg.value)
+            dotted_name(arg.value) for arg in node.bases if arg.keyword is None and dotted_name(arg.value)
         )
-        decorators = {dotted(d.decorator if not isinstance(d.decorator, cst.Call) else d.decorator.func) for d in node.decorators}
+        decorators = {dotted_name(d.decorator if not isinstance(d.decorator, cst.Call) else d.decorator.func) for d in node.decorators}
         info = ClassInfo(
             node=node,
             name=node.name.value,
@@ -269,15 +269,6 @@ def _returns(body: cst.CSTNode) -> bool:
         if _returns(child):
             return True
     return False
-
-
-def dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted(node.value)
-        return f"{head}.{node.attr.value}" if head else ""
-    return ""
 
 
 def _string_elements(value: cst.BaseExpression) -> Set[str]:
