@@ -169,13 +169,13 @@ def detect(
 def _keep_promised(detection: Detection, tree: ast.Module, regions: Mapping[str, Tuple[ast.stmt, ...]]) -> None:
     """Drop the findings a rule made outside its own regions on a slice other rules widened
     (memfix.prefilter.RegionCheck): the whole file never has them."""
+    check = RegionCheck(tree)
     for code, reports in detection.reports.items():
         named = regions.get(code)
         if named is None or not reports:
             continue
-        check = RegionCheck(tree, named)
         detection.reports[code] = [
-            r for r in reports if check.allows(r.finding.span.line, r.finding.span.column - 1)
+            r for r in reports if check.allows(named, r.finding.span.line, r.finding.span.column - 1)
         ]
 
 

@@ -228,18 +228,16 @@ class RegionCheck:
     code (which every slice keeps); a finding elsewhere is such a half-seen candidate, never one
     the whole file has."""
 
-    def __init__(self, tree: ast.Module, regions: Sequence[ast.stmt]) -> None:
-        self._regions = sorted(_span(stmt) for stmt in regions)
-        self._units = sorted(_span(stmt) for stmt in outermost(tree.body, _DEFS))
+    def __init__(self, tree: ast.Module) -> None:
+        self._units = [_span(stmt) for stmt in outermost(tree.body, _DEFS)]
 
-    @staticmethod
-    def _inside(spans: List[Tuple[Position, Position]], position: Position) -> bool:
-        return any(begin <= position <= end for begin, end in spans)  # spans may nest: no bisection
-
-    def allows(self, line: int, column: int) -> bool:
-        """``column`` 0-based, as the ``ast``'s."""
+    def allows(self, regions: Sequence[ast.stmt], line: int, column: int) -> bool:
+        """A finding of the rule that named ``regions`` at ``line``, ``column`` (0-based, as the
+        ``ast``'s). Spans may nest, so they are searched, not bisected."""
         position = (line, column)
-        return self._inside(self._regions, position) or not self._inside(self._units, position)
+        if any(begin <= position <= end for begin, end in map(_span, regions)):
+            return True
+        return not any(begin <= position <= end for begin, end in self._units)
 
 
 def split_lines(text: str) -> List[str]:

@@ -141,6 +141,12 @@ class BoundPlan(FixPlan):
 class Detector(BaseDetector):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider, QualifiedNameProvider, ScopeProvider)
 
+    def visit_Module(self, node: cst.Module) -> Optional[bool]:
+        # one per module: its ``global`` declarations are gathered once, whatever the number of
+        # cached functions asking about the names they read
+        self._module_state = ModuleState(self)
+        return super().visit_Module(node)
+
     # -- helpers --------------------------------------------------------------------------------
 
     def symbol_of(self, func: cst.FunctionDef) -> str:
@@ -207,7 +213,7 @@ class Detector(BaseDetector):
         sees the new state). ``@cache`` ran such a body once per key; a bound runs it again."""
         assert self.module is not None
         name = func.name.value
-        state = ModuleState(self)
+        state = self._module_state
         for node in walk(func.body):
             if isinstance(node, (cst.Global, cst.Nonlocal)):
                 return f"`{name}` writes {self.module.code_for_node(node).strip()} at line {self.line_of(node)}: a result recomputed after an eviction writes it again"
