@@ -15,11 +15,10 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, Placed, called_name
 from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
-from memfix.fixers._growth_vocab import REFLECTIVE_NAMES, name_tokens, named_bound_score
+from memfix.fixers._growth_vocab import GROW_METHODS, REFLECTIVE_NAMES, name_tokens, named_bound_score
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
-_GROW_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 Tree = Union[ast.Module, AstIndex]
@@ -168,7 +167,7 @@ def _shapes(index: AstIndex) -> GrowthShapes:
             if key is not None:
                 shapes.grown.add(key)
     for node in index.nodes(ast.Attribute):
-        if node.attr in _GROW_METHODS:
+        if node.attr in GROW_METHODS:
             key = key_of(node.value)
             if key is not None:
                 shapes.grown.add(key)
