@@ -7,6 +7,8 @@ whitespace-only line at the guard's indentation, then a comment there, at the en
 
 from __future__ import annotations
 
+from typing import Tuple
+
 import pytest
 
 from memfix.api import fix_source
@@ -48,33 +50,20 @@ def _fixed(source: str) -> str:
     return result.text
 
 
+def _after_guard(tail: str) -> Tuple[str, str]:
+    """The case of lines ``tail`` after a guard that ends ``collect``: they stay as written."""
+    return HEAD + COLLECT + GUARD + tail, FIXED_HEAD + COLLECT + tail
+
+
 CASES = {
     # the fuzz finding: a blank and a whitespace-only line at the guard's body indentation, at EOF
-    "blank_lines_at_end_of_file": (
-        HEAD + COLLECT + GUARD + "\n            \n",
-        FIXED_HEAD + COLLECT + "\n            \n",
-    ),
-    "whitespace_lines_of_every_width_at_end_of_file": (
-        HEAD + COLLECT + GUARD + "  \n            \n                \n\n",
-        FIXED_HEAD + COLLECT + "  \n            \n                \n\n",
-    ),
-    "blank_line_and_comment_before_the_next_method": (
-        HEAD + COLLECT + GUARD + "\n            # trimmed above\n\n" + OTHER,
-        FIXED_HEAD + COLLECT + "\n            # trimmed above\n\n" + OTHER,
-    ),
-    "deeper_comment": (
-        HEAD + COLLECT + GUARD + "            \n              # deeper\n" + OTHER,
-        FIXED_HEAD + COLLECT + "            \n              # deeper\n" + OTHER,
-    ),
-    "comment_line_at_end_of_file": (
-        HEAD + COLLECT + GUARD + "\n            # the end\n",
-        FIXED_HEAD + COLLECT + "\n            # the end\n",
-    ),
+    "blank_lines_at_end_of_file": _after_guard("\n            \n"),
+    "whitespace_lines_of_every_width_at_end_of_file": _after_guard("  \n            \n                \n\n"),
+    "blank_line_and_comment_before_the_next_method": _after_guard("\n            # trimmed above\n\n" + OTHER),
+    "deeper_comment": _after_guard("            \n              # deeper\n" + OTHER),
+    "comment_line_at_end_of_file": _after_guard("\n            # the end\n"),
     # a comment left of the guard's body indentation, between lines indented with it
-    "shallow_comment_between_indented_lines": (
-        HEAD + COLLECT + GUARD + "# column zero\n            # inner\n" + OTHER,
-        FIXED_HEAD + COLLECT + "# column zero\n            # inner\n" + OTHER,
-    ),
+    "shallow_comment_between_indented_lines": _after_guard("# column zero\n            # inner\n" + OTHER),
     # the guard last in a nested block: its footer stays between the block and what follows
     "guard_inside_a_nested_block": (
         HEAD
@@ -97,10 +86,7 @@ CASES = {
         + "        return batch\n",
     ),
     # the guard not last: the footer goes above the next statement, as it was
-    "guard_followed_by_a_statement": (
-        HEAD + COLLECT + GUARD + "\n            # then\n        return m\n",
-        FIXED_HEAD + COLLECT + "\n            # then\n        return m\n",
-    ),
+    "guard_followed_by_a_statement": _after_guard("\n            # then\n        return m\n"),
     # the guard alone in its method: `pass` takes its place, the footer comes after it
     "guard_alone_in_its_method": (
         HEAD
