@@ -18,19 +18,20 @@ import traceback
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from memfix.config import Settings
 from memfix.limits import too_deep
+from memfix.metadata import statement_starts
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
 from memfix.imports import add_scheduled_imports
 from memfix.model import FileError, Finding, FixInfo, Safety, VerifyOutcome
 from memfix.nodes import children_of, dispatch, metadata_wrapper, module_code
 from memfix.astindex import AstIndex
-from memfix.prefilter import RegionCheck, Regions, slice_source, splice_slice
+from memfix.prefilter import RegionCheck, Regions, Slice, cut_slice, splice_slice
 from memfix.splice import SpliceError, splice
 from memfix.suppress import find_suppressions, is_suppressed
 from memfix.transform import same_module, transform
@@ -47,6 +48,8 @@ class Detection:
     parsed: bool = False
     #: libcst saw a slice of the text (memfix.prefilter): fixes are spliced back line for line
     sliced: bool = False
+    #: the identifiers of the code the slice stubbed out (memfix.prefilter.Slice)
+    elsewhere: FrozenSet[str] = frozenset()
 
     @property
     def findings(self) -> List[Finding]:
@@ -86,12 +89,12 @@ def _prefilter(
     """Candidate rules, and the slice of ``text`` they need when all of them named regions
     (None: the whole text). See memfix.prefilter."""
     chosen, sliced, _ = _prefilter_regions(text, tree, fixers)
-    return chosen, sliced
+    return chosen, sliced.text if sliced is not None else None
 
 
 def _prefilter_regions(
     text: str, tree: Optional[ast.Module], fixers: Sequence[Fixer]
-) -> Tuple[Tuple[Fixer, ...], Optional[str], Dict[str, Tuple[ast.stmt, ...]]]:
+) -> Tuple[Tuple[Fixer, ...], Optional[Slice], Dict[str, Tuple[ast.stmt, ...]]]:
     """:func:`_prefilter`, with the regions each candidate rule named (when there is a slice)."""
     by_needle = [f for f in fixers if any(n.decode("ascii") in text for n in f.needles)]
     if tree is None:
@@ -113,7 +116,7 @@ def _prefilter_regions(
     if whole or not chosen:
         return tuple(chosen), None, {}
     try:
-        sliced = slice_source(text, tree, [node for nodes in regions.values() for node in nodes], index)
+        sliced = cut_slice(text, tree, [node for nodes in regions.values() for node in nodes], index)
     except RecursionError:
         sliced = None
     return tuple(chosen), sliced, regions if sliced is not None else {}
@@ -157,13 +160,13 @@ def detect(
     if problem is not None:
         return FileError(path, "parse", problem)
     if sliced is not None:
-        detection = _detect_in(sliced, text, path, settings, candidates)
+        detection = _detect_in(sliced.text, text, path, settings, candidates, elsewhere=sliced.elsewhere, tree=tree)
         if isinstance(detection, Detection):
             if len(regions) > 1 and tree is not None:
                 _keep_promised(detection, tree, regions)
             return detection
         # the slice did not parse or a rule failed on it: the whole text decides
-    return _detect_in(text, text, path, settings, candidates, ast_error)
+    return _detect_in(text, text, path, settings, candidates, ast_error, tree=tree)
 
 
 def _keep_promised(detection: Detection, tree: ast.Module, regions: Mapping[str, Tuple[ast.stmt, ...]]) -> None:
@@ -186,15 +189,24 @@ def _detect_in(
     settings: Settings,
     candidates: Tuple[Fixer, ...],
     ast_error: Optional[str] = None,
+    elsewhere: FrozenSet[str] = frozenset(),
+    tree: Optional[ast.Module] = None,
 ) -> Union[Detection, FileError]:
+    """Detection on ``parsed_text`` (``text`` or a slice of it with the same lines); ``tree``: the
+    ``ast`` of ``text``, whose statements' lines let positions be generated per statement."""
     try:
         module = cst.parse_module(parsed_text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, ...
         return FileError(path, "parse", ast_error or parse_error_message(exc, parsed_text))
     if not candidates:
         return Detection()
-    detection = Detection(module=module, candidates=candidates, parsed=True, sliced=parsed_text is not text)
-    detection.wrapper = metadata_wrapper(module)
+    sliced = parsed_text is not text
+    detection = Detection(module=module, candidates=candidates, parsed=True, sliced=sliced, elsewhere=elsewhere)
+    starts = statement_starts(module, tree) if tree is not None else None
+    detection.wrapper = metadata_wrapper(module, elsewhere, starts, parsed_text)
+    if sliced and children_of(detection.wrapper) is None:
+        # this libcst's wrapper could not be seeded, so nothing knows the stubbed code's names
+        return FileError(path, "parse", "the slice cannot be analysed on this libcst")
     suppressions = find_suppressions(text)
     shared: Dict[str, object] = {}
     for fixer in candidates:
@@ -262,7 +274,7 @@ def apply_fixes(
         for r in enabled:
             outcome.fixed[r.finding.key] += 1
         if tree_changed:
-            wrapper = metadata_wrapper(current)
+            wrapper = metadata_wrapper(current, detection.elsewhere)
             current_text = current.code
             # the plans of the findings detected, found again on the changed tree (symbols are
             # stable across rewrites); nothing else: on a slice other rules widened, the rule may

@@ -24,7 +24,9 @@ resolved table, so the table holds no reference cycle (see ``memfix.nodes.LazyQu
 
 from __future__ import annotations
 
+import ast
 import functools
+import re
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import libcst as cst
@@ -308,15 +310,34 @@ class _PositionState(CodegenState):
 
 class Positions(Mapping[cst.CSTNode, CodeRange]):
     """``PositionProvider``'s mapping for ``module``: the code generation runs on first use, and a
-    ``CodeRange`` is built only for the nodes asked about."""
+    ``CodeRange`` is built only for the nodes asked about.
 
-    def __init__(self, module: cst.Module) -> None:
+    With ``starts`` (the line each top-level statement's code begins on, from the ``ast`` of the
+    text the module was parsed from: :func:`statement_starts`) and that ``text``, a question about
+    a node generates only the top-level statement holding it: the rules ask about few of them (on
+    the standard library's slices, the statements asked about hold about half the code). A
+    statement's code must be the text found at its line, else every position comes from the whole
+    module, as without ``starts``."""
+
+    def __init__(
+        self,
+        module: cst.Module,
+        parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None,
+        starts: Optional[Mapping[cst.CSTNode, int]] = None,
+        text: Optional[str] = None,
+    ) -> None:
         self._module: Optional[cst.Module] = module
         self._spans: Dict[cst.CSTNode, Span] = {}
         self._ranges: Dict[cst.CSTNode, CodeRange] = {}
         #: the module's code, as the position pass generated it (None until then): the fix step
         #: needs it too, and generating it again costs as much as a parse
         self.code: Optional[str] = None
+        self._root = module
+        self._parents = parents if starts is not None and text is not None else None
+        self._starts: Mapping[cst.CSTNode, int] = starts or {}
+        self._line_offsets: Optional[List[int]] = None
+        self._text = text
+        self._generated: Dict[cst.CSTNode, bool] = {}  # top-level statement -> its code matched the text
 
     def spans(self) -> Mapping[cst.CSTNode, Span]:
         """Every node's ``(start line, start column, end line, end column)``."""
@@ -327,10 +348,44 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             self.code = "".join(state.tokens)
         return self._spans
 
+    def _span(self, node: cst.CSTNode) -> Span:
+        if self._module is None or self._parents is None:
+            return self.spans()[node]
+        found = self._spans.get(node)
+        if found is not None:
+            return found
+        statement = node
+        parent = self._parents.get(statement)
+        while parent is not None and parent is not self._root:
+            statement, parent = parent, self._parents.get(parent)
+        if parent is None or statement not in self._starts or statement in self._generated:
+            return self.spans()[node]  # the module itself, its header or footer, or not in it
+        if not self._generate(statement):
+            return self.spans()[node]
+        found = self._spans.get(node)
+        return found if found is not None else self.spans()[node]
+
+    def _generate(self, statement: cst.CSTNode) -> bool:
+        """Positions of ``statement``'s nodes, from its code generated alone at its line."""
+        assert self._module is not None and self._text is not None
+        line = self._starts[statement]
+        state = _PositionState(self._module)
+        state.line = line
+        statement._codegen(state)
+        code = "".join(state.tokens)
+        offsets = self._line_offsets
+        if offsets is None:
+            offsets = self._line_offsets = _line_offsets(self._text)
+        matched = 0 < line <= len(offsets) and self._text.startswith(code, offsets[line - 1])
+        self._generated[statement] = matched
+        if matched:
+            self._spans.update(state.spans)
+        return matched
+
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         found = self._ranges.get(node)
         if found is None:
-            line, column, end_line, end_column = self.spans()[node]
+            line, column, end_line, end_column = self._span(node)
             found = self._ranges[node] = CodeRange(CodePosition(line, column), CodePosition(end_line, end_column))
         return found
 
@@ -342,3 +397,36 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
 
     def __len__(self) -> int:
         return len(self.spans())
+
+
+def _line_offsets(text: str) -> List[int]:
+    """The offset of each line's first character, lines split as libcst splits them (\\r\\n, \\r, \\n)."""
+    offsets = [0]
+    for match in _LINE_BREAK.finditer(text):
+        offsets.append(match.end())
+    return offsets
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def statement_starts(module: cst.Module, tree: ast.Module) -> Optional[Dict[cst.CSTNode, int]]:
+    """The line each of ``module``'s top-level statements begins on (its leading blank and comment
+    lines included), from the ``ast`` of the same text (or of the file a pre-filter slice keeps
+    the lines of), or None when the two do not pair up. A line of simple statements is as many
+    ``ast`` statements as it has parts; a compound statement is one, beginning at its first
+    decorator."""
+    starts: Dict[cst.CSTNode, int] = {}
+    statements = tree.body
+    index = 0
+    for statement in module.body:
+        if index >= len(statements):
+            return None
+        first = statements[index]
+        line = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", ())])
+        if isinstance(statement, cst.SimpleStatementLine):
+            index += len(statement.body)
+        else:
+            index += 1
+        starts[statement] = line - len(statement.leading_lines)
+    return starts if index == len(statements) else None

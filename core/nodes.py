@@ -9,7 +9,7 @@ analyses outlive the detector that built them.
 from __future__ import annotations
 
 import weakref
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
 
 import libcst as cst
 from libcst.metadata import (
@@ -102,6 +102,9 @@ class ParentMap(Dict[cst.CSTNode, cst.CSTNode]):
     holds the parent map (every detector's metadata) can walk the tree from the table."""
 
     children: Mapping[cst.CSTNode, List[cst.CSTNode]] = {}
+    #: identifiers of the file outside this tree: the code a pre-filter slice stubbed out
+    #: (memfix.prefilter.Slice)
+    elsewhere: FrozenSet[str] = frozenset()
 
 
 def children_in(metadata: Metadata) -> Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]]:
@@ -192,7 +195,12 @@ class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
         return len(self._parents) + 1
 
 
-def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
+def metadata_wrapper(
+    module: cst.Module,
+    elsewhere: FrozenSet[str] = frozenset(),
+    starts: Optional[Mapping[cst.CSTNode, int]] = None,
+    text: Optional[str] = None,
+) -> MetadataWrapper:
     """A ``MetadataWrapper`` (no copy: the module comes straight from the parser) with
     ``ParentNodeProvider`` already resolved by :func:`parent_map`, ``QualifiedNameProvider``
     answered on demand (:class:`LazyQualifiedNames`), and positions, expression contexts and
@@ -201,13 +209,20 @@ def metadata_wrapper(module: cst.Module) -> MetadataWrapper:
     The seeds go into the wrapper's resolved-metadata table, which libcst consults before
     computing a provider (a seeded provider's dependencies, here ScopeProvider, are still resolved
     for whoever declares it); should a libcst release rename that table, the wrapper simply
-    computes the providers itself."""
+    computes the providers itself.
+
+    ``elsewhere``: the identifiers of the file's code that ``module`` lacks (a pre-filter slice's
+    stubs), which :func:`all_names` adds to the tree's own: the caller must check, with
+    :func:`children_of`, that the seeding worked before relying on them. ``starts`` and ``text``:
+    the line each top-level statement begins on and the text the module was parsed from, with which
+    positions are generated per statement (memfix.metadata.Positions)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     if isinstance(getattr(wrapper, "_metadata", None), dict) and not wrapper._metadata:
         resolved = _Resolved()
         parents, resolved.children = tree_maps(module)
+        parents.elsewhere = elsewhere
         resolved[ParentNodeProvider] = parents
-        resolved[PositionProvider] = Positions(module)
+        resolved[PositionProvider] = Positions(module, parents, starts, text)
         if libcst_fits_shortcuts():
             contexts = expression_contexts(module, resolved.children)
             resolved[ExpressionContextProvider] = contexts
@@ -294,7 +309,8 @@ def calls_method_on(call: cst.Call, name: str, methods: Iterable[str]) -> bool:
 def all_names(module: cst.CSTNode, parents: object = None) -> Set[str]:
     """Every identifier spelled in the module: a fresh name must avoid all of them, so that it
     shadows nothing in any scope. ``parents``: the module's :class:`ParentMap`, whose keys are
-    every node but the module itself (one pass over a dict instead of a walk)."""
+    every node but the module itself (one pass over a dict instead of a walk), and which knows the
+    identifiers of the file's code outside the tree."""
     if isinstance(parents, ParentMap) and module in parents.children:
-        return {node.value for node in parents if type(node) is cst.Name}
+        return {node.value for node in parents if type(node) is cst.Name} | parents.elsewhere
     return {node.value for node in walk(module) if isinstance(node, cst.Name)}

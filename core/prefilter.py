@@ -25,7 +25,7 @@ import ast
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, outermost, statement_lists
 from memfix.source import line_ending_of
@@ -253,26 +253,36 @@ def _ending(line: str) -> str:
     return line[len(stripped):]
 
 
-_CHAIN = 16
+@dataclass(frozen=True)
+class Slice:
+    """The text libcst parses instead of the file, and the identifiers of the code its stubs
+    replaced: the file's identifiers are the slice tree's and these (rules pick fresh names that
+    must shadow nothing anywhere in the file, and some ask whether a name is spelled at all)."""
 
-
-def _spell(names: Sequence[str]) -> str:
-    """``0 .a .b, 0 .c .d``: the names as attributes of a constant, in short chains (an attribute
-    chain nests, and libcst visits nesting by recursion)."""
-    return ", ".join("0 ." + " .".join(names[i : i + _CHAIN]) for i in range(0, len(names), _CHAIN))
+    text: str
+    elsewhere: FrozenSet[str]
 
 
 def slice_source(
     text: str, tree: ast.Module, keep: Sequence[ast.stmt], index: Optional[AstIndex] = None
 ) -> Optional[str]:
+    """The text of :func:`cut_slice`."""
+    cut = cut_slice(text, tree, keep, index)
+    return cut.text if cut is not None else None
+
+
+def cut_slice(
+    text: str, tree: ast.Module, keep: Sequence[ast.stmt], index: Optional[AstIndex] = None
+) -> Optional[Slice]:
     """The text libcst needs for ``keep`` (see the module docstring), or None when it cannot be cut.
 
-    A stub keeps the first line's indentation and the statement's line span, and spells every
-    identifier of the code it replaces as an attribute of a constant: ``def name(): 0 .a .b, \"\"\"``
-    on the first line, the closing quotes on the last, blank lines between. So the set of names in
-    the module is unchanged (rules pick fresh names from it), no scope gains an access or an
-    assignment, and the stubbed code costs libcst a few nodes however long it was. ``index``: the
-    file's AstIndex, whose identifier sets the filters have mostly computed already.
+    A stub keeps the first line's indentation and the statement's line span: ``def name(): \"\"\"``
+    on the first line, the closing quotes on the last, and between them one string token (lines
+    inside a string are no libcst nodes; the line number on each keeps every line distinct, so
+    diffing a slice stays linear). So no scope gains an access or an assignment, and the stubbed
+    code costs libcst a few nodes however long it was. Its identifiers go in ``elsewhere``: spelled
+    in the slice as attribute chains, they were a tenth of the libcst work on a slice. ``index``:
+    the file's AstIndex, whose identifier sets the filters have mostly computed already.
     """
     spelling = index if index is not None and index.tree is tree else AstIndex(tree)
     lines = split_lines(text)
@@ -286,13 +296,10 @@ def slice_source(
         return index < len(kept_spans) and kept_spans[index][1] <= end
 
     stubs: List[Tuple[ast.stmt, int, int]] = []  # statement, first and last line (0-based)
-    kept_code: List[ast.stmt] = []  # kept whole
-    opened: List[ast.stmt] = []  # kept around stubs: their own parts are kept code
 
     def plan(body: List[ast.stmt]) -> bool:
         for stmt in body:
             if id(stmt) in keep_ids:
-                kept_code.append(stmt)
                 continue
             if isinstance(stmt, _DEFS) and not holds_keep(stmt):
                 first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
@@ -308,9 +315,7 @@ def slice_source(
                 continue
             blocks = statement_lists(stmt)
             if not blocks:
-                kept_code.append(stmt)
                 continue
-            opened.append(stmt)
             for inner in blocks:
                 if not plan(inner):
                     return False
@@ -318,10 +323,7 @@ def slice_source(
 
     if not plan(tree.body):
         return None
-    # a name already spelled in the kept code, or in an earlier stub, need not be spelled again
-    seen: Set[str] = set()
-    seen.update(*(spelling.spelled(stmt) for stmt in kept_code), *(spelling.own_spelled(stmt) for stmt in opened))
-    seen.update(stmt.name for stmt, _, _ in stubs)  # type: ignore[attr-defined]
+    elsewhere: Set[str] = set()
     out = list(lines)
     for stmt, first, last in stubs:
         head = lines[first]
@@ -331,20 +333,17 @@ def slice_source(
         else:
             prefix = "async def" if isinstance(stmt, ast.AsyncFunctionDef) else "def"
             header = f"{prefix} {stmt.name}():"  # type: ignore[attr-defined]
-        names = sorted(spelling.spelled(stmt) - seen)
-        seen.update(names)
-        chain = _spell(names)
+        elsewhere |= spelling.spelled(stmt)
         if first == last:
-            out[first] = f"{indent}{header} {chain or 'pass'}{_ending(head)}"
+            out[first] = f"{indent}{header} pass{_ending(head)}"
             continue
-        # the names on the first line, then one string token down to the last line: blank lines
-        # between parentheses would each be a libcst node, lines inside a string are not
-        # (the line number inside keeps every line distinct, so diffing a slice stays linear)
-        out[first] = f'{indent}{header} {chain + ", " if chain else ""}"""{_ending(head)}'
+        out[first] = f'{indent}{header} """{_ending(head)}'
         for index in range(first + 1, last):
             out[index] = f"{index + 1}{_ending(lines[index])}"
         out[last] = f'"""{_ending(lines[last])}'
-    return "".join(out)
+    return Slice("".join(out), frozenset(elsewhere))
+
+
 
 
 def splice_slice(original: str, sliced: str, rewritten: str) -> Union[str, SpliceError]:
@@ -381,5 +380,7 @@ __all__ = [
     "enclosing_top_level",
     "spelling_regions",
     "slice_source",
+    "cut_slice",
+    "Slice",
     "split_lines",
 ]

@@ -4,6 +4,7 @@ in a message or a wrong safety verdict."""
 
 from __future__ import annotations
 
+import ast
 import sysconfig
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import ExpressionContextProvider, MetadataWrapper, PositionProvider, ScopeProvider
 
-from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes
+from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes, statement_starts
 from memfix.nodes import metadata_wrapper, tree_maps
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
@@ -52,6 +53,54 @@ def test_positions_equal_libcst_position_provider(text):
     assert set(fast) == set(expected)
     assert all(fast[node] == expected[node] for node in expected)
     assert fast.code == module.code  # the fix step splices with it
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_positions_per_statement_equal_libcst_position_provider(text):
+    # asked node by node, in an order that jumps between statements, as the rules ask
+    module = cst.parse_module(text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    parents = tree_maps(module)[0]
+    starts = statement_starts(module, ast.parse(text))
+    assert starts is not None and len(starts) == len(module.body)
+    lazy = Positions(module, parents, starts, text)
+    for node in sorted(parents, key=lambda n: hash(n) % 7919):
+        assert lazy[node] == expected[node]
+    assert lazy.code is None or lazy.code == module.code
+
+
+def test_positions_generate_only_the_statements_asked_about():
+    text = "import os\n\n# a comment\n\n@dec\ndef f(x):\n    return x\n\ny = 1; z = 2\nclass C:\n    pass\n"
+    module = cst.parse_module(text)
+    parents = tree_maps(module)[0]
+    lazy = Positions(module, parents, statement_starts(module, ast.parse(text)), text)
+    func = module.body[1]
+    assert isinstance(func, cst.FunctionDef)
+    ret = func.body.body[0]
+    assert lazy[ret].start.line == 7 and lazy[func.decorators[0]].start.line == 5
+    assert lazy[module.body[2]].start.line == 9 and lazy[module.body[3]].start.line == 10
+    assert lazy.code is None  # the module was never generated whole
+
+
+def test_positions_fall_back_to_the_whole_module_where_a_statement_does_not_round_trip():
+    # libcst regenerates `except OSError :` without the space (webbrowser.py): the statement's code
+    # is not the text at its line, so the whole module is generated, as libcst's provider would
+    text = "try:\n    pass\nexcept OSError :\n    pass\nx = 1\n"
+    module = cst.parse_module(text)
+    parents = tree_maps(module)[0]
+    lazy = Positions(module, parents, statement_starts(module, ast.parse(text)), text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    handler = module.body[0].handlers[0]
+    if module.code == text:
+        pytest.skip("this libcst round-trips `except OSError :`")
+    assert lazy[handler] == expected[handler] and lazy.code == module.code
+    assert all(lazy[node] == expected[node] for node in parents)
+
+
+def test_statement_starts_refuse_a_tree_of_other_code():
+    module = cst.parse_module("x = 1\ny = 2\n")
+    assert statement_starts(module, ast.parse("x = 1\n")) is None
+    assert statement_starts(module, ast.parse("x = 1\ny = 2\nz = 3\n")) is None
 
 
 @pytest.mark.parametrize("with_children", [False, True], ids=["fields", "children table"])

@@ -24,7 +24,7 @@ from memfix.config import Settings
 from memfix.fixers import FIXERS
 from memfix.model import FileError
 from memfix.astindex import AstIndex
-from memfix.prefilter import Regions, enclosing_functions, enclosing_top_level, slice_source, split_lines
+from memfix.prefilter import Regions, Slice, cut_slice, enclosing_functions, enclosing_top_level, slice_source, split_lines
 from memfix.testing import case_settings, collect_cases
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -159,12 +159,13 @@ def test_slice_keeps_lines_columns_and_the_kept_code_verbatim():
         assert sliced[number - 1] == original[number - 1]
     # module-level simple statements and class-level assignments stay
     assert sliced[0] == "import os\n" and sliced[3] == "LIMIT = 3\n" and sliced[15] == '    kind = "x"\n'
-    # stubs bind the same names at the same place, with a body of no scope effect
-    assert sliced[6].startswith("def helper(): 0 .") and sliced[6].endswith(', """\n')
+    # stubs bind the same names at the same place, with a body of no scope effect: one string
+    # token down to the last line
+    assert sliced[6] == 'def helper(): """\n'
     assert sliced[7:11] == ["8\n", "9\n", "10\n", "11\n"] and sliced[11] == '"""\n'
-    assert sliced[21].startswith("    async def other(): 0 .")
-    assert sliced[24] == "    def one(): pass\n"  # `one` and `self` are spelled elsewhere already
-    assert sliced[28].startswith("    def inner_main(): 0 .")
+    assert sliced[21] == '    async def other(): """\n'
+    assert sliced[24] == "    def one(): pass\n"
+    assert sliced[28] == '    def inner_main(): """\n'
     compile(out, "<slice>", "exec")
 
 
@@ -180,10 +181,12 @@ def test_slice_positions_of_kept_nodes_equal_the_original():
     assert calls(full) == calls(cut) != []
 
 
-def test_slice_keeps_every_identifier_of_the_module():
-    # rules pick fresh names "used nowhere in the module": the slice must spell the same names
+def test_slice_knows_every_identifier_of_the_module():
+    # rules pick fresh names "used nowhere in the module": the slice's tree and the names of the
+    # code its stubs replaced must be the file's names
     tree = ast.parse(SOURCE)
-    out = slice_source(SOURCE, tree, _kept(tree))
+    cut = cut_slice(SOURCE, tree, _kept(tree))
+    assert cut is not None
 
     def names(text):
         found = set()
@@ -195,7 +198,8 @@ def test_slice_keeps_every_identifier_of_the_module():
         cst.parse_module(text).visit(V())
         return found
 
-    assert names(out) == names(SOURCE)
+    assert names(cut.text) | cut.elsewhere == names(SOURCE)
+    assert "inner_main" in names(cut.text) and "print" not in names(cut.text) and "print" in cut.elsewhere
     assert {"attr_name", "metaclass", "mode", "inner_main", "_load"} <= AstIndex(tree).spelled(tree)
 
 
@@ -216,7 +220,7 @@ def test_slice_handles_crlf_and_form_feed():
     assert out is not None
     assert len(split_lines(out)) == len(split_lines(text))
     assert out.endswith("def b():\r\n    f = open('p')\r\n    return f\r\n")
-    assert 'def a(): 0 .x, """\r\n"""\r\n' in out
+    assert 'def a(): """\r\n"""\r\n' in out
     compile(out, "<slice>", "exec")
 
 
@@ -244,10 +248,27 @@ def test_enclosing_functions_names_the_outermost_function():
 
 def test_engine_falls_back_to_the_whole_file_when_the_slice_does_not_parse(monkeypatch):
     text = "def a():\n    return 1\n\ndef b(p):\n    f = open(p)\n    data = f.read()\n    f.close()\n    return data\n"
-    monkeypatch.setattr(engine, "slice_source", lambda *args: "def (:\n")
+    monkeypatch.setattr(engine, "cut_slice", lambda *args: Slice("def (:\n", frozenset()))
     result = engine.detect(text, "x.py", Settings(cache=False), FIXERS)
     assert not isinstance(result, FileError)
     assert not result.sliced and [f.code for f in result.findings] == ["MF301"]
+
+
+def test_a_name_spelled_only_in_stubbed_code_is_still_taken():
+    # the memo's fix may not import `lru_cache` under its own name: `unrelated` spells it, and the
+    # slice stubs `unrelated` out (its names reach the rules as the slice's `elsewhere`)
+    text = (
+        "_cache = {}\n\n\ndef compute(k):\n    return k * 2\n\n\n"
+        "def get(k):\n    if k not in _cache:\n        _cache[k] = compute(k)\n    return _cache[k]\n\n\n"
+        "def unrelated(items):\n    lru_cache = len(items)\n    return lru_cache\n"
+    )
+    settings = Settings(cache=False, unsafe_fixes=True)
+    result = engine.detect(text, "x.py", settings, FIXERS)
+    assert not isinstance(result, FileError) and result.sliced and "lru_cache" in result.elsewhere
+    assert "lru_cache" not in result.module.code
+    fixed = _fixed(text, "x.py", settings, True)
+    assert fixed == _fixed(text, "x.py", settings, False)
+    assert "@functools.lru_cache(maxsize=" in fixed and "from functools import" not in fixed
 
 
 def test_fixes_are_spliced_from_the_slice():
