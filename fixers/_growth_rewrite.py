@@ -526,9 +526,10 @@ class GrowthDetector(BaseDetector):
         return False  # the analysis walked the module itself
 
 
-def _comment_lines(statement: cst.CSTNode) -> List[cst.EmptyLine]:
-    """Every comment of a statement about to be removed (above it, trailing, or inside a removed
-    guard's block), as comment lines: a fix never deletes a comment."""
+def _code_comments(statement: cst.CSTNode) -> List[cst.EmptyLine]:
+    """Every comment of a statement about to be removed that is not one of its leading lines (a
+    trailing comment, comments inside a removed guard's block), as comment lines: a fix never
+    deletes a comment."""
     found: List[cst.EmptyLine] = []
 
     class _Comments(cst.CSTVisitor):
@@ -539,25 +540,69 @@ def _comment_lines(statement: cst.CSTNode) -> List[cst.EmptyLine]:
     return found
 
 
-def _removed_lines(statement: cst.CSTNode, indent: str, default_indent: str) -> Tuple[List[cst.EmptyLine], List[cst.EmptyLine]]:
-    """What a removed statement leaves behind: its comments, and the footer of a removed guard's
-    block. libcst files the lines after the guard's last statement (blank or whitespace-only ones,
-    and comments indented at the guard's body or deeper) under that block. They are not the
-    guard's code, so they stay byte for byte (the rewrite changes no line outside the statements
-    it rewrites): a line indented with the guard's body spells that indentation out, because the
-    block around the guard is less indented (``indent`` is that block's absolute indentation)."""
-    if not isinstance(statement, cst.If) or statement.orelse is not None or not isinstance(statement.body, cst.IndentedBlock):
-        return _comment_lines(statement), []
-    block = statement.body
-    if not block.footer:
-        return _comment_lines(statement), []
-    comments = _comment_lines(statement.with_changes(body=block.with_changes(footer=())))
+def _removed_lines(statement: cst.BaseStatement, indent: str, default_indent: str) -> Tuple[List[cst.EmptyLine], List[cst.EmptyLine]]:
+    """What a removed statement leaves behind, as (lines above its code, lines below it).
+
+    Above: its leading lines as written (blank lines and comments, in their order), then its other
+    comments. Below: the footer of a removed guard's block. libcst files the lines after the
+    guard's last statement (blank or whitespace-only ones, and comments indented at the guard's
+    body or deeper) under that block. They are not the guard's code, so they stay byte for byte
+    (the rewrite changes no line outside the statements it rewrites): a line indented with the
+    guard's body spells that indentation out, because the block around the guard is less indented
+    (``indent`` is that block's absolute indentation)."""
+    above = list(statement.leading_lines)
+    code = statement.with_changes(leading_lines=())
+    if not isinstance(code, cst.If) or code.orelse is not None or not isinstance(code.body, cst.IndentedBlock) or not code.body.footer:
+        return [*above, *_code_comments(code)], []
+    block = code.body
+    comments = _code_comments(code.with_changes(body=block.with_changes(footer=())))
     indent += default_indent if block.indent is None else block.indent
-    footer = [
-        line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(indent + line.whitespace.value)) if line.indent else line
-        for line in block.footer
-    ]
-    return comments, footer
+    footer = [_absolute(line, indent) for line in block.footer]
+    return [*above, *comments], footer
+
+
+def _absolute(line: cst.EmptyLine, indent: str) -> cst.EmptyLine:
+    """``line`` spelling out the indentation it is printed with inside a block indented by
+    ``indent``, so that it prints the same bytes in any other block."""
+    return line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(indent + line.whitespace.value)) if line.indent else line
+
+
+def _blank_run(lines: Sequence[cst.EmptyLine], from_end: bool) -> int:
+    """How many lines without a comment ``lines`` starts (or ends) with."""
+    count = 0
+    for line in reversed(lines) if from_end else lines:
+        if line.comment is not None:
+            break
+        count += 1
+    return count
+
+
+def _join(above: Sequence[cst.EmptyLine], below: Sequence[cst.EmptyLine]) -> List[cst.EmptyLine]:
+    """The lines around removed code, once it is gone. The blank lines that ended ``above`` and
+    those that start ``below`` become one run as wide as the wider of the two, as MF201 keeps them
+    (unbounded_dict_cache._merge_leading): a removal neither glues its neighbours together nor
+    widens the gap between them. ``below`` stays byte for byte; ``above`` gives up the blank lines
+    ``below`` already has. Comments stay, in their order relative to the blank lines."""
+    give = min(_blank_run(above, from_end=True), _blank_run(below, from_end=False))
+    return [*above[: len(above) - give], *below]
+
+
+def _at_end(above: Sequence[cst.EmptyLine], below: Sequence[cst.EmptyLine]) -> Tuple[List[cst.EmptyLine], List[cst.EmptyLine]]:
+    """The lines removed code at the end of a block leaves, as (the block's footer, blank lines
+    still owed to what follows the block). ``below`` is the block's footer after the removed code.
+    When it holds a comment, the gap above that comment is settled here; otherwise the run of
+    blank lines goes on past the block, so the blank lines ``above`` ends with that ``below`` does
+    not already give are owed to the next line (none at the end of the file)."""
+    if any(line.comment is not None for line in below):
+        return _join(above, below), []
+    blanks = _blank_run(above, from_end=True)
+    kept = len(above) - blanks
+    owed = blanks - min(blanks, len(below))
+    return [*above[:kept], *below], list(above[kept : kept + owed])
+
+
+#: nodes that start a line of their own, with the blank lines and comments above it
+_LINE_STARTS = (cst.BaseStatement, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase, cst.Decorator)
 
 
 class GrowthTransformer(BaseTransformer[GrowthPlan]):
@@ -571,6 +616,12 @@ class GrowthTransformer(BaseTransformer[GrowthPlan]):
         self._remove: Set[cst.CSTNode] = set()
         self._indents: List[str] = []
         self._default_indent = "    "
+        # blank lines a block ending with removed code owes to the line after the block: held until
+        # the next line's node is visited, or, after a top-level statement, until leave_Module
+        self._owed: List[cst.EmptyLine] = []
+        self._owed_to: Dict[cst.CSTNode, List[cst.EmptyLine]] = {}
+        self._owed_after: Dict[cst.CSTNode, List[cst.EmptyLine]] = {}
+        self._top: Set[cst.CSTNode] = set()
         for plan in self.plans.values():
             for node, replace in plan.replace:
                 self._replace[node] = replace
@@ -580,11 +631,22 @@ class GrowthTransformer(BaseTransformer[GrowthPlan]):
             for module, obj in plan.imports:
                 self.add_import(module, obj)
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._owed and isinstance(node, _LINE_STARTS):
+            self._owed_to[node], self._owed = self._owed, []
+        return super().on_visit(node)
+
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
         result = super().on_leave(original_node, updated_node)
         replace = self._replace.get(original_node)
         if replace is not None and isinstance(result, cst.CSTNode):
-            return replace(result)
+            result = replace(result)
+        owed = self._owed_to.pop(original_node, None)
+        if owed is not None and isinstance(result, _LINE_STARTS):
+            result = result.with_changes(leading_lines=_join(owed, result.leading_lines))
+        if self._owed and original_node in self._top:
+            # the next top-level statement may not be visited (memfix.transform): leave_Module settles it
+            self._owed_after[original_node], self._owed = self._owed, []
         return result
 
     def _new_lines(self, original: cst.CSTNode) -> List[cst.BaseStatement]:
@@ -594,6 +656,7 @@ class GrowthTransformer(BaseTransformer[GrowthPlan]):
 
     def visit_Module(self, node: cst.Module) -> bool:
         self._default_indent = node.default_indent
+        self._top = set(node.body)
         return super().visit_Module(node) is not False
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
@@ -605,41 +668,58 @@ class GrowthTransformer(BaseTransformer[GrowthPlan]):
     def _rebuild(
         self, original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement], indent: str
     ) -> Tuple[List[cst.BaseStatement], List[cst.EmptyLine], List[cst.EmptyLine]]:
-        """The block's statements without the removed ones and with the inserted ones; the lines
-        removed statements leave that no later statement took, as (comments, footer lines).
-        ``indent``: the block's absolute indentation."""
+        """The block's statements without the removed ones and with the inserted ones; and, when
+        the block ends with removed code, the lines it leaves as (above that code, below it).
+        The lines above removed code and those below it meet (:func:`_join`) on the next
+        statement. ``indent``: the block's absolute indentation."""
         body: List[cst.BaseStatement] = []
-        comments: List[cst.EmptyLine] = []  # lines a removed statement leaves move to the next one
-        footer: List[cst.EmptyLine] = []
+        above: List[cst.EmptyLine] = []  # the lines above the removed code so far, joined
+        below: List[cst.EmptyLine] = []  # the lines below the last removed code
         for old, new in zip(original, updated):
             if old in self._remove:
-                left, after = _removed_lines(new, indent, self._default_indent)
-                comments, footer = [*comments, *footer, *left], after  # in the order they were written
+                lines, footer = _removed_lines(new, indent, self._default_indent)
+                above, below = _join(above, [*below, *lines]), footer
                 continue
-            if comments or footer:
-                new = new.with_changes(leading_lines=[*comments, *footer, *new.leading_lines])
-                comments, footer = [], []
+            if above or below:
+                new = new.with_changes(leading_lines=_join(above, [*below, *new.leading_lines]))
+                above, below = [], []
             body.append(new)
             body.extend(self._new_lines(old))
-        return body, comments, footer
+        return body, above, below
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         indent = self._indents.pop() if self._indents else self._default_indent
         if not any(s in self._remove or self._new_lines(s) for s in original_node.body):
             return updated_node
-        body, comments, footer = self._rebuild(original_node.body, updated_node.body, indent)
+        body, above, below = self._rebuild(original_node.body, updated_node.body, indent)
         if not body:
-            # `pass` takes the removed statements' place: their comments above it, as before, and
-            # the lines that followed their code after it
-            body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=comments)]
-            comments = []
-        return updated_node.with_changes(body=body, footer=[*comments, *footer, *updated_node.footer])
+            # `pass` takes the removed statements' place: the lines above their code above it, as
+            # before, and the lines that followed their code after it
+            body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=above)]
+            return updated_node.with_changes(body=body, footer=[*below, *updated_node.footer])
+        footer, owed = _at_end(above, [*below, *updated_node.footer])
+        if owed:
+            self._owed = [_absolute(line, indent) for line in owed]
+        return updated_node.with_changes(body=body, footer=footer)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        statements = list(updated_node.body)
+        footer = list(updated_node.footer)
+        if self._owed_after:
+            for index, old in enumerate(original_node.body):
+                owed = self._owed_after.get(old)
+                if owed is None:
+                    continue
+                if index + 1 < len(statements):
+                    following = statements[index + 1]
+                    statements[index + 1] = following.with_changes(leading_lines=_join(owed, following.leading_lines))
+                else:
+                    footer = _at_end(owed, footer)[0]  # nothing follows: the file ends without them
+            updated_node = updated_node.with_changes(body=statements, footer=footer)
         if not any(s in self._remove or self._new_lines(s) for s in original_node.body):
             return updated_node
-        body, comments, footer = self._rebuild(original_node.body, updated_node.body, "")
-        return updated_node.with_changes(body=body, footer=[*comments, *footer, *updated_node.footer])
+        body, above, below = self._rebuild(original_node.body, statements, "")
+        return updated_node.with_changes(body=body, footer=_at_end(above, [*below, *footer])[0])
 
     def leave_SimpleStatementSuite(
         self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite

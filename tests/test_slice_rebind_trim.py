@@ -162,3 +162,139 @@ def test_the_fuzz_finding_changes_no_line_outside_the_example():
         assert regions.unexpected_changes(source, text, range(0, len(regions.physical_lines(shape)))) == []
         assert regions.lost_comments(source, text) == []
         assert text.endswith("        self.history.append(m)\n" + after)
+
+
+# ---------------------------------------------------------------------------------------------
+# blank lines around a removed statement: the neighbours it separated stay apart, and the blank
+# lines above and below it become one run as wide as the wider of the two (as MF201 keeps them);
+# the lines below stay byte for byte
+
+FLUSH = "        self.flush()\n"
+TRIM = "        self.history = self.history[-self.MAX:]\n"
+
+
+BLANK_CASES = {
+    # the issue: the blank line between the append and the removed guard used to vanish
+    "blank_line_above_the_guard": (HEAD + COLLECT + "\n" + GUARD + FLUSH, FIXED_HEAD + COLLECT + "\n" + FLUSH),
+    "blank_line_above_the_trim": (HEAD + COLLECT + "\n" + TRIM + FLUSH, FIXED_HEAD + COLLECT + "\n" + FLUSH),
+    # blank lines above and below: one run, not both
+    "one_blank_line_above_and_below": (HEAD + COLLECT + "\n" + GUARD + "\n" + FLUSH, FIXED_HEAD + COLLECT + "\n" + FLUSH),
+    "two_blank_lines_above_one_below": (HEAD + COLLECT + "\n\n" + GUARD + "\n" + FLUSH, FIXED_HEAD + COLLECT + "\n\n" + FLUSH),
+    "one_blank_line_above_two_below": (HEAD + COLLECT + "\n" + GUARD + "\n\n" + FLUSH, FIXED_HEAD + COLLECT + "\n\n" + FLUSH),
+    # a whitespace-only line keeps its bytes; below the removed code, those lines are the ones kept
+    "whitespace_only_line_above": (HEAD + COLLECT + "        \n" + GUARD + FLUSH, FIXED_HEAD + COLLECT + "        \n" + FLUSH),
+    "whitespace_only_lines_above_and_below": (
+        HEAD + COLLECT + "        \n" + TRIM + "   \n" + FLUSH,
+        FIXED_HEAD + COLLECT + "   \n" + FLUSH,
+    ),
+    # first in its block: the blank line under the `def` line stays
+    "first_in_its_block": (
+        HEAD + "    def collect(self, m):\n\n" + GUARD + "        self.history.append(m)\n",
+        FIXED_HEAD + "    def collect(self, m):\n\n        self.history.append(m)\n",
+    ),
+    # last in its block: the run goes on past the block
+    "last_before_the_next_method": (HEAD + COLLECT + "\n" + GUARD + "\n" + OTHER, FIXED_HEAD + COLLECT + "\n" + OTHER),
+    "last_before_the_next_method_without_a_blank_line": (HEAD + COLLECT + "\n" + GUARD + OTHER, FIXED_HEAD + COLLECT + "\n" + OTHER),
+    "last_at_end_of_file": (HEAD + COLLECT + "\n" + GUARD, FIXED_HEAD + COLLECT),
+    "last_before_a_whitespace_only_footer_line": (
+        HEAD + COLLECT + "\n" + GUARD + "            \n" + OTHER,
+        FIXED_HEAD + COLLECT + "            \n" + OTHER,
+    ),
+    "last_before_a_footer_comment": (
+        HEAD + COLLECT + "\n" + GUARD + "            # trimmed\n" + OTHER,
+        FIXED_HEAD + COLLECT + "\n" + "            # trimmed\n" + OTHER,
+    ),
+    "last_in_a_nested_block_before_an_outer_statement": (
+        HEAD
+        + "    def collect(self, batch):\n"
+        + "        for m in batch:\n"
+        + "            self.history.append(m)\n"
+        + "\n"
+        + "            if len(self.history) > self.MAX:\n"
+        + "                self.history = self.history[-self.MAX:]\n"
+        + "        return batch\n",
+        FIXED_HEAD + "    def collect(self, batch):\n        for m in batch:\n            self.history.append(m)\n\n        return batch\n",
+    ),
+    "last_in_an_if_before_its_else": (
+        HEAD
+        + "    def collect(self, m, keep):\n"
+        + "        if keep:\n"
+        + "            self.history.append(m)\n"
+        + "\n"
+        + "            if len(self.history) > self.MAX:\n"
+        + "                self.history = self.history[-self.MAX:]\n"
+        + "        else:\n"
+        + "            pass\n",
+        FIXED_HEAD + "    def collect(self, m, keep):\n        if keep:\n            self.history.append(m)\n\n        else:\n            pass\n",
+    ),
+    # the statement after the class is not visited by the transformer (memfix.transform)
+    "last_before_an_unvisited_top_level_statement": (HEAD + COLLECT + "\n" + GUARD + "x = 1\n", FIXED_HEAD + COLLECT + "\n" + "x = 1\n"),
+    # alone in its block: `pass` takes its place, below the blank line
+    "alone_in_its_block": (
+        HEAD + COLLECT + "\n" + "    def trim(self):\n\n" + GUARD + "\n" + OTHER,
+        FIXED_HEAD + COLLECT + "\n" + "    def trim(self):\n\n        pass\n\n" + OTHER,
+    ),
+    # comments keep their place among the blank lines
+    "comments_between_blank_lines": (
+        HEAD + COLLECT + "\n        # a\n\n        # b\n" + GUARD + "\n" + FLUSH,
+        FIXED_HEAD + COLLECT + "\n        # a\n\n        # b\n\n" + FLUSH,
+    ),
+    "comment_then_blank_line_above": (
+        HEAD + COLLECT + "        # a\n\n" + GUARD + "\n" + FLUSH,
+        FIXED_HEAD + COLLECT + "        # a\n\n" + FLUSH,
+    ),
+    "trailing_comment_of_the_trim": (
+        HEAD + COLLECT + "\n" + TRIM.rstrip("\n") + "  # a copy\n" + "\n" + FLUSH,
+        FIXED_HEAD + COLLECT + "\n        # a copy\n\n" + FLUSH,
+    ),
+}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("name", sorted(BLANK_CASES))
+def test_a_removed_statement_keeps_the_blank_lines_around_it(name, newline):
+    source, expected = BLANK_CASES[name]
+    assert _fixed(source.replace("\n", newline)) == expected.replace("\n", newline)
+
+
+def _remove(source: str, *paths: Tuple[int, ...]) -> str:
+    """The statements at ``paths`` (indexes into the module's body, then into each statement's
+    block) removed by GrowthTransformer: MF105 leaves module-level code alone (it runs once), so
+    the plan is built by hand."""
+    import libcst as cst
+
+    from memfix.fixers._growth_rewrite import GrowthPlan, GrowthTransformer
+    from memfix.model import Safety
+    from memfix.transform import transform
+
+    wrapper = cst.MetadataWrapper(cst.parse_module(source))
+    removed = []
+    for path in paths:
+        node = wrapper.module.body[path[0]]
+        for index in path[1:]:
+            node = node.body.body[index]  # type: ignore[attr-defined]
+        removed.append(node)
+    plans = {removed[0]: GrowthPlan(safety=Safety.SAFE, description="", reason="", remove=tuple(removed))}
+    return transform(wrapper, GrowthTransformer(None, plans), plans).code
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    "source, paths, expected",
+    [
+        ("a = 1\n\nx = x[-3:]\nb = 2\n", [(1,)], "a = 1\n\nb = 2\n"),
+        ("a = 1\n\nx = x[-3:]\n\n\nb = 2\n", [(1,)], "a = 1\n\n\nb = 2\n"),
+        ("a = 1\n\nx = x[-3:]\n", [(1,)], "a = 1\n"),
+        ("a = 1\n\nx = x[-3:]\n\n# end\n", [(1,)], "a = 1\n\n# end\n"),
+        ("a = 1\n\n# why\nx = x[-3:]  # copy\nb = 2\n", [(1,)], "a = 1\n\n# why\n# copy\nb = 2\n"),
+        # several in a row: the runs between them do not add up
+        ("a = 1\n\nx = x[-3:]\n\ny = y[-3:]\n\nb = 2\n", [(1,), (2,)], "a = 1\n\nb = 2\n"),
+        ("a = 1\n\nx = x[-3:]\n\n\ny = y[-3:]\nb = 2\n", [(1,), (2,)], "a = 1\n\n\nb = 2\n"),
+        ("a = 1\n\nx = x[-3:]\n# between\ny = y[-3:]\n\nb = 2\n", [(1,), (2,)], "a = 1\n\n# between\n\nb = 2\n"),
+        # a block ending with removed code, then a module-level statement
+        ("def f():\n    a = 1\n\n    if x:\n        x = x[-3:]\nb = 2\n", [(0, 1)], "def f():\n    a = 1\n\nb = 2\n"),
+        ("def f():\n    a = 1\n\n    if x:\n        x = x[-3:]\n", [(0, 1)], "def f():\n    a = 1\n"),
+    ],
+)
+def test_removals_keep_the_blank_lines_around_them_at_module_level(source, paths, expected, newline):
+    assert _remove(source.replace("\n", newline), *paths) == expected.replace("\n", newline)
