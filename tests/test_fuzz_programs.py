@@ -97,3 +97,16 @@ def test_arbitrary_bytes_never_crash_a_file(tmp_path_factory, noise, shape):
     after = path.read_bytes()
     if after != data:
         assert report.written and regions.compile_error(after.decode(report.encoding)) is None
+
+
+def test_a_comment_ended_by_a_lone_cr_keeps_its_own_line_through_an_import_fix():
+    # found by the generated-programs fuzz: `#\r` above a leak whose fix adds an import. Python
+    # ends the comment at the CR; the oracle must read lines as Python does, and the fix must
+    # keep the comment and add its import on lines of its own
+    shape = next(ex.code for fx in FIXERS for ex in fx.examples if isinstance(ex, Invalid) and "LatencyMonitor" in ex.code)
+    source = "#\r" + shape
+    assert regions.comments(source) == {"#": 1}
+    result = fix_source(source, RAW)
+    assert result.changed and result.text.startswith("#\rfrom collections import deque\r")
+    assert regions.lost_comments(source, result.text) == []
+    assert regions.compile_error(result.text) is None

@@ -50,7 +50,7 @@ def unexpected_changes(before: str, after: str, allowed: range) -> List[str]:
 def comments(text: str) -> "Counter[str]":
     found: Counter = Counter()
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline="").readline):
             if tok.type == tokenize.COMMENT:
                 found[tok.string.rstrip()] += 1
     except (tokenize.TokenError, SyntaxError, IndentationError):
