@@ -197,6 +197,12 @@ class AstIndex:
             self._memo[key] = compute(self)
         return self._memo[key]  # type: ignore[return-value]
 
+    def forget(self) -> None:
+        """Drops the memoised analyses. They may refer back to this index (a reference cycle,
+        which keeps the whole tree alive until the garbage collector walks it), so whoever made
+        the index calls this once the filters are done."""
+        self._memo.clear()
+
     def simple_statements(self) -> List[Placed]:
         """Every statement that is neither a definition nor a block, with its place, in source
         order (computed once per file)."""

@@ -100,10 +100,19 @@ def _prefilter_regions(
     if tree is None:
         # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
         return tuple(by_needle), None, {}
+    index = AstIndex(tree)  # one walk, shared by every rule's filter
+    try:
+        return _filter_and_slice(text, tree, index, by_needle)
+    finally:
+        index.forget()
+
+
+def _filter_and_slice(
+    text: str, tree: ast.Module, index: AstIndex, by_needle: Sequence[Fixer]
+) -> Tuple[Tuple[Fixer, ...], Optional[Slice], Dict[str, Tuple[ast.stmt, ...]]]:
     chosen: List[Fixer] = []
     regions: Dict[str, Tuple[ast.stmt, ...]] = {}
     whole = False
-    index = AstIndex(tree)  # one walk, shared by every rule's filter
     for fixer in by_needle:
         verdict = True if fixer.ast_filter is None else fixer.ast_filter(index)
         if not verdict:

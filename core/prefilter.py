@@ -173,15 +173,6 @@ def spelling_regions(
     def spells(node: ast.AST, among: Set[str]) -> bool:
         return not among.isdisjoint(index.spelled(node))
 
-    def visit_class_body(body: List[ast.stmt], among: Set[str]) -> None:
-        for stmt in body:
-            if isinstance(stmt, _DEFS) or not statement_lists(stmt):
-                if spells(stmt, among):
-                    keep.setdefault(id(stmt), stmt)
-            else:
-                for inner in statement_lists(stmt):
-                    visit_class_body(inner, among)
-
     def sweep(among: Set[str]) -> None:
         for unit in units:
             if id(unit) in whole_units or not spells(unit, among):
@@ -189,7 +180,7 @@ def spelling_regions(
             if isinstance(unit, ast.ClassDef) and not any(
                 spells(part, among) for part in (*unit.bases, *unit.keywords, *unit.decorator_list)
             ):
-                visit_class_body(unit.body, among)
+                _keep_spelling(unit.body, among, index, keep)
                 continue
             whole_units.add(id(unit))
             keep[id(unit)] = unit
@@ -206,6 +197,19 @@ def spelling_regions(
     if helpers:
         sweep(helpers)
     return Regions(tuple(keep.values()))
+
+
+def _keep_spelling(body: List[ast.stmt], among: Set[str], index: AstIndex, keep: Dict[int, ast.stmt]) -> None:
+    """The definitions and simple statements of a class body (through its compound statements)
+    that spell one of ``among``. Recursive, so a function of its own: a recursive closure is a
+    reference cycle, which keeps the file's whole ``ast`` alive until the collector runs."""
+    for stmt in body:
+        if isinstance(stmt, _DEFS) or not statement_lists(stmt):
+            if not among.isdisjoint(index.spelled(stmt)):
+                keep.setdefault(id(stmt), stmt)
+        else:
+            for inner in statement_lists(stmt):
+                _keep_spelling(inner, among, index, keep)
 
 
 def _keep_methods(body: List[ast.stmt], wanted: Callable[[ast.stmt], bool], keep: Dict[int, ast.stmt]) -> None:
@@ -253,6 +257,35 @@ def _ending(line: str) -> str:
     return line[len(stripped):]
 
 
+def _plan_stubs(
+    body: List[ast.stmt],
+    keep_ids: Set[int],
+    holds_keep: Callable[[ast.stmt], bool],
+    lines: List[str],
+    stubs: List[Tuple[ast.stmt, int, int]],
+) -> bool:
+    """Adds to ``stubs`` every definition in ``body`` (through compound statements) that holds no
+    kept statement; False when one is not where the ``ast`` says (the file is then not cut).
+    Recursive, so a function of its own (see :func:`_keep_spelling`)."""
+    for stmt in body:
+        if id(stmt) in keep_ids:
+            continue
+        if isinstance(stmt, _DEFS) and not holds_keep(stmt):
+            first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
+            last = (stmt.end_lineno or stmt.lineno) - 1
+            if first < 0 or last >= len(lines):
+                return False
+            head = lines[first]
+            if head[: stmt.col_offset].strip(" \t\f") or not head[stmt.col_offset :].startswith(("@", "def", "async", "class")):
+                return False  # not where ast says: let libcst see the whole file
+            stubs.append((stmt, first, last))
+            continue
+        for inner in statement_lists(stmt):
+            if not _plan_stubs(inner, keep_ids, holds_keep, lines, stubs):
+                return False
+    return True
+
+
 @dataclass(frozen=True)
 class Slice:
     """The text libcst parses instead of the file, and the identifiers of the code its stubs
@@ -296,32 +329,7 @@ def cut_slice(
         return index < len(kept_spans) and kept_spans[index][1] <= end
 
     stubs: List[Tuple[ast.stmt, int, int]] = []  # statement, first and last line (0-based)
-
-    def plan(body: List[ast.stmt]) -> bool:
-        for stmt in body:
-            if id(stmt) in keep_ids:
-                continue
-            if isinstance(stmt, _DEFS) and not holds_keep(stmt):
-                first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
-                last = (stmt.end_lineno or stmt.lineno) - 1
-                if first < 0 or last >= len(lines):
-                    return False
-                head = lines[first]
-                if head[: stmt.col_offset].strip(" \t\f") or not head[stmt.col_offset :].startswith(
-                    ("@", "def", "async", "class")
-                ):
-                    return False  # not where ast says: let libcst see the whole file
-                stubs.append((stmt, first, last))
-                continue
-            blocks = statement_lists(stmt)
-            if not blocks:
-                continue
-            for inner in blocks:
-                if not plan(inner):
-                    return False
-        return True
-
-    if not plan(tree.body):
+    if not _plan_stubs(tree.body, keep_ids, holds_keep, lines, stubs):
         return None
     elsewhere: Set[str] = set()
     out = list(lines)

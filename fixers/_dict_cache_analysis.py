@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import libcst as cst
@@ -630,14 +631,7 @@ def param_names(func: cst.FunctionDef) -> Set[str]:
 def local_sources(func: cst.FunctionDef) -> Dict[str, List[Optional[cst.BaseExpression]]]:
     """Local name -> the expressions assigned to it (None: bound by a loop, with or import)."""
     sources: Dict[str, List[Optional[cst.BaseExpression]]] = {}
-
-    def bind(target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
-        if isinstance(target, cst.Name):
-            sources.setdefault(target.value, []).append(value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                bind(element.value, None)
-
+    bind = partial(_bind, sources)
     for node in own_nodes(func.body):
         if isinstance(node, cst.Assign):
             for target in node.targets:
@@ -653,6 +647,16 @@ def local_sources(func: cst.FunctionDef) -> Dict[str, List[Optional[cst.BaseExpr
         elif isinstance(node, cst.WithItem) and node.asname is not None:
             bind(node.asname.name, None)
     return sources
+
+
+def _bind(sources: Dict[str, List[Optional[cst.BaseExpression]]], target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+    """Records a binding of ``target`` for :func:`local_sources` (a function of its own: a
+    recursive closure is a reference cycle)."""
+    if isinstance(target, cst.Name):
+        sources.setdefault(target.value, []).append(value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _bind(sources, element.value, None)
 
 
 def _instance_state(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> Optional[cst.Attribute]:

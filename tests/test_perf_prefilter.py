@@ -11,6 +11,7 @@ those paths was actually taken, so it cannot pass by never filtering.
 from __future__ import annotations
 
 import ast
+import gc
 import sysconfig
 from dataclasses import replace
 from pathlib import Path
@@ -420,3 +421,24 @@ def test_a_rule_meets_no_half_seen_candidate_in_a_slice_other_rules_widened():
     assert sliced == whole
     assert {(f.code, f.symbol) for f in whole} == {("MF101", "Builder._names"), ("MF201", "_memo")}
     assert _fixed(UNION_OF_REGIONS, "m.py", settings, True) == _fixed(UNION_OF_REGIONS, "m.py", settings, False)
+
+
+def test_the_prefilter_leaves_no_reference_cycle():
+    # a cycle (a recursive closure) keeps the file's whole ast alive until the collector runs,
+    # and a pool worker then pays for walking it: refcounting alone must free everything
+    text = (
+        "class Store:\n    def __init__(self):\n        self.items = []\n        if True:\n            self.x = 1\n\n"
+        "    def add(self, v):\n        self.items.append(v)\n\n    def other(self):\n        return 1\n\n\n"
+        "def helper():\n    if True:\n        def inner():\n            return 2\n    return 3\n"
+    )
+    gc.collect()
+    gc.disable()
+    try:
+        tree = ast.parse(text)
+        candidates, sliced, regions = engine._prefilter_regions(text, tree, FIXERS)
+        assert sliced is not None and candidates
+        del tree, candidates, sliced, regions
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found == 0
