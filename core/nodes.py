@@ -9,7 +9,7 @@ analyses outlive the detector that built them.
 from __future__ import annotations
 
 import weakref
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar
 
 import libcst as cst
 from libcst.metadata import (
@@ -122,11 +122,80 @@ def parent_map(root: cst.CSTNode) -> Dict[cst.CSTNode, cst.CSTNode]:
     return tree_maps(root)[0]
 
 
+class TreeOrder:
+    """One tree in libcst's visiting order (parents before children), where each node's subtree
+    ends in that order, and the positions of each node class: a detector that hooks a few node
+    classes is called on those nodes, in the order and with the skips of a walk, without walking
+    every node of the tree (most are names, operators and whitespace no detector hooks)."""
+
+    __slots__ = ("nodes", "ends", "by_type")
+
+    def __init__(self, root: cst.CSTNode, children: Mapping[cst.CSTNode, List[cst.CSTNode]]) -> None:
+        nodes: List[cst.CSTNode] = []
+        ends: List[int] = []  # ends[i]: the position after the last node of nodes[i]'s subtree
+        by_type: Dict[type, List[int]] = {}
+        stack: List[object] = [root]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            item = pop()
+            if item.__class__ is int:  # the subtree of nodes[item] is done
+                ends[item] = len(nodes)  # type: ignore[index]
+                continue
+            index = len(nodes)
+            nodes.append(item)  # type: ignore[arg-type]
+            ends.append(index + 1)
+            kind = item.__class__
+            bucket = by_type.get(kind)
+            if bucket is None:
+                by_type[kind] = [index]
+            else:
+                bucket.append(index)
+            found = children.get(item)  # type: ignore[call-overload]
+            if found is None:
+                found = child_nodes(item)  # type: ignore[arg-type]
+            if found:
+                push(index)
+                extend(reversed(found))
+        self.nodes, self.ends, self.by_type = nodes, ends, by_type
+
+
+class ChildrenTable(Dict[cst.CSTNode, List[cst.CSTNode]]):
+    """Every node's children in libcst's order, for the tree under ``root``; and that tree's
+    :class:`TreeOrder`, built the first time a detector is dispatched on it."""
+
+    root: Optional[cst.CSTNode] = None
+    _order: Optional[TreeOrder] = None
+
+    def order(self) -> TreeOrder:
+        if self._order is None:
+            assert self.root is not None
+            self._order = TreeOrder(self.root, self)
+        return self._order
+
+
+def nodes_in_order(root: cst.CSTNode, children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]], *types: type) -> List[cst.CSTNode]:
+    """The nodes under ``root`` of exactly these classes (all of them when none is given), in
+    visiting order: read from the tree's :class:`TreeOrder` when ``children`` is its table."""
+    if isinstance(children, ChildrenTable) and root is children.root:
+        order = children.order()
+        if not types:
+            return list(order.nodes)
+        positions = [index for kind in types for index in order.by_type.get(kind, ())]
+        if len(types) > 1:
+            positions.sort()
+        return [order.nodes[index] for index in positions]
+    if not types:
+        return list(walk(root, children))
+    wanted = frozenset(types)
+    return [node for node in walk(root, children) if type(node) in wanted]
+
+
 def tree_maps(root: cst.CSTNode) -> Tuple[ParentMap, Dict[cst.CSTNode, List[cst.CSTNode]]]:
     """Every node's parent and every node's children, from one walk: the detectors each walk the
     whole tree again, and reading children from a table beats recomputing them per walk."""
     parents = ParentMap()
-    children: Dict[cst.CSTNode, List[cst.CSTNode]] = {}
+    children = ChildrenTable()
+    children.root = root
     parents.children = children
     stack = [root]
     while stack:
@@ -255,6 +324,9 @@ def dispatch(
     if getattr(visitor, "_extra_visit_funcs", None) or getattr(visitor, "_extra_leave_funcs", None):
         root.visit(visitor)
         return
+    if isinstance(children, ChildrenTable) and root is children.root:
+        _dispatch_in_order(children.order(), visitor)
+        return
     methods: Dict[type, Tuple[object, object]] = {}
     stack: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
     pop, push = stack.pop, stack.append
@@ -276,6 +348,51 @@ def dispatch(
             if found is None:
                 found = child_nodes(node)
             stack.extend([(child, False) for child in reversed(found)])
+
+
+def _own_hook(visitor: cst.CSTVisitor, name: str) -> Optional[Callable[[cst.CSTNode], object]]:
+    """The visitor's ``visit_X``/``leave_X``, None for libcst's no-op stubs."""
+    hook = getattr(visitor, name, None)
+    if hook is None or getattr(hook, "__module__", "") == "libcst._typed_visitor":
+        return None
+    return hook  # type: ignore[no-any-return]
+
+
+def _dispatch_in_order(order: TreeOrder, visitor: cst.CSTVisitor) -> None:
+    """:func:`dispatch` over the nodes of the classes ``visitor`` hooks, in visiting order: a
+    ``leave_X`` runs once the node's subtree is done, before the next hooked node after it, and a
+    ``False`` from ``visit_X`` skips the hooked nodes of the subtree (its ``leave_X`` still runs,
+    as in libcst). The stubs libcst's visitor classes define for every node class do nothing and
+    are not called."""
+    hooks: Dict[type, Tuple[Optional[Callable[[cst.CSTNode], object]], Optional[Callable[[cst.CSTNode], object]]]] = {}
+    for kind in order.by_type:
+        visit, leave = _own_hook(visitor, f"visit_{kind.__name__}"), _own_hook(visitor, f"leave_{kind.__name__}")
+        if visit is not None or leave is not None:
+            hooks[kind] = (visit, leave)
+    if not hooks:
+        return
+    if len(hooks) == 1:
+        indices: Iterable[int] = order.by_type[next(iter(hooks))]
+    else:
+        indices = sorted(index for kind in hooks for index in order.by_type[kind])
+    nodes, ends = order.nodes, order.ends
+    pending: List[Tuple[int, Callable[[cst.CSTNode], object], cst.CSTNode]] = []  # innermost last
+    skip_below = 0
+    for index in indices:
+        while pending and pending[-1][0] <= index:
+            _, leave, node = pending.pop()
+            leave(node)
+        if index < skip_below:
+            continue
+        node = nodes[index]
+        visit, leave = hooks[node.__class__]
+        if visit is not None and visit(node) is False:
+            skip_below = ends[index]
+        if leave is not None:
+            pending.append((ends[index], leave, node))
+    while pending:
+        _, leave, node = pending.pop()
+        leave(node)
 
 
 def dotted_name(node: Optional[cst.BaseExpression]) -> str:

@@ -33,7 +33,7 @@ from libcst.metadata import Assignment, GlobalScope, ScopeProvider
 
 from memfix.astindex import AstIndex
 from memfix.fixer import BaseDetector
-from memfix.nodes import children_in, dotted_name, import_alias_name, walk
+from memfix.nodes import children_in, dotted_name, import_alias_name, nodes_in_order, walk
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -210,7 +210,7 @@ class ModuleState:
         if self._declared is None:
             detector = self._detector
             assert detector.module is not None
-            nodes = self._nodes if self._nodes is not None else walk(detector.module, children_in(detector.metadata))
+            nodes = self._nodes if self._nodes is not None else nodes_in_order(detector.module, children_in(detector.metadata), cst.Global)
             declared: Dict[str, cst.Global] = {}
             for node in nodes:
                 if isinstance(node, cst.Global):

@@ -22,7 +22,7 @@ from memfix.fixer import BaseDetector
 from memfix.fixers._cache_analysis import ModuleState, binding_counts, class_family, enclosing_class, first_param
 from memfix.fixers._dict_cache_model import Candidate, Use
 from memfix.model import Confidence
-from memfix.nodes import child_nodes, children_in, walk
+from memfix.nodes import child_nodes, children_in, nodes_in_order, walk
 
 _MUTATING_METHODS = frozenset(
     {"append", "appendleft", "extend", "extendleft", "add", "update", "insert", "remove", "pop", "popleft",
@@ -49,7 +49,6 @@ class DictCacheAnalysis(BaseDetector):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._nodes: Optional[List[cst.CSTNode]] = None
         self._nodes_of: Dict[Tuple[type, ...], List[cst.CSTNode]] = {}
         self._bindings: Optional[Dict[str, int]] = None
         self._module_state: Optional[ModuleState] = None
@@ -63,13 +62,6 @@ class DictCacheAnalysis(BaseDetector):
         assert self.module is not None
         return self.module.code_for_node(node)
 
-    def nodes(self) -> List[cst.CSTNode]:
-        """Every node of the module, walked once."""
-        if self._nodes is None:
-            assert self.module is not None
-            self._nodes = list(walk(self.module, children_in(self.metadata)))
-        return self._nodes
-
     def nodes_of(self, *types: type) -> List[cst.CSTNode]:
         """The module's nodes of these concrete classes (``cst.Call``, not ``cst.BaseExpression``),
         in walk order, filtered once per detector: the analysis asks for the same kinds (calls,
@@ -77,8 +69,8 @@ class DictCacheAnalysis(BaseDetector):
         goes through ``ABCMeta``, several times the cost of a type lookup."""
         found = self._nodes_of.get(types)
         if found is None:
-            wanted = frozenset(types)
-            found = self._nodes_of[types] = [n for n in self.nodes() if type(n) in wanted]
+            assert self.module is not None
+            found = self._nodes_of[types] = nodes_in_order(self.module, children_in(self.metadata), *types)
         return found
 
     def bindings(self) -> Dict[str, int]:

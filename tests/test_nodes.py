@@ -124,3 +124,82 @@ def test_children_in_without_a_table():
 
     assert children_in({}) is None
     assert children_in({ParentNodeProvider: {}}) is None
+
+
+class _Recorder(cst.CSTVisitor):
+    """Logs its hooks; skips some subtrees (an odd-length function name, every third ``if``) so
+    that skipping and the ``leave_X`` of a skipped node are exercised too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list = []
+        self._ifs = 0
+
+    def visit_Module(self, node):
+        self.log.append(("visit", "Module"))
+
+    def leave_Module(self, original_node):
+        self.log.append(("leave", "Module"))
+
+    def visit_FunctionDef(self, node):
+        self.log.append(("visit", node.name.value))
+        return len(node.name.value) % 2 == 0
+
+    def leave_FunctionDef(self, original_node):
+        self.log.append(("leave", original_node.name.value))
+
+    def visit_ClassDef(self, node):
+        self.log.append(("visit", node.name.value))
+
+    def leave_ClassDef(self, original_node):
+        self.log.append(("leave", original_node.name.value))
+
+    def visit_If(self, node):
+        self._ifs += 1
+        self.log.append(("visit", "If", self._ifs))
+        return self._ifs % 3 != 0
+
+    def visit_Call(self, node):
+        self.log.append(("visit", "Call", id(node)))
+
+    def leave_Name(self, original_node):
+        self.log.append(("leave", "Name", id(original_node)))
+
+
+class _CallsOnly(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list = []
+
+    def visit_Call(self, node):
+        self.log.append(id(node))
+
+
+@pytest.mark.parametrize("path", FIXTURES[::2], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_dispatch_in_visiting_order_calls_what_libcst_calls(path):
+    # the detectors' dispatch over a tree's TreeOrder must call the same hooks, on the same nodes,
+    # in the same order, with the same skips, as libcst's own visit
+    from memfix.nodes import ChildrenTable, dispatch, tree_maps
+
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    children = tree_maps(module)[1]
+    assert isinstance(children, ChildrenTable)
+    for make in (_Recorder, _CallsOnly):
+        expected, by_fields, in_order = make(), make(), make()
+        module.visit(expected)
+        dispatch(module, by_fields)  # no table: the field walk
+        dispatch(module, in_order, children)
+        assert in_order.log == expected.log == by_fields.log
+
+
+@pytest.mark.parametrize("path", FIXTURES[1::4], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_nodes_in_order_are_the_walk_filtered(path):
+    from memfix.nodes import nodes_in_order, tree_maps, walk
+
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    children = tree_maps(module)[1]
+    every = list(walk(module))
+    assert nodes_in_order(module, children) == every == nodes_in_order(module, None)
+    for kinds in ((cst.Call,), (cst.Attribute, cst.Assign, cst.AnnAssign), (cst.Global,)):
+        expected = [n for n in every if type(n) in kinds]
+        assert nodes_in_order(module, children, *kinds) == expected == nodes_in_order(module, None, *kinds)
