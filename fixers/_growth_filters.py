@@ -337,9 +337,14 @@ def growing_list_filter(tree: Tree) -> FilterResult:
     """A list that can outlive a call (``self.x = []``, a module or class level list, a local a
     nested function uses) under a name or attribute that something grows (``.append``,
     ``.extend``, ``+=``, ``x = x + [...]``, directly or through a local alias), unless the
-    ``ast`` shows that the analysis cannot report it."""
-    shapes = growth_shapes(tree)
-    return _unless_dismissed(tree, [d for d in shapes.lists if d.key in shapes.grown])
+    ``ast`` shows that the analysis cannot report it. MF101 and MF102 start from the same lists:
+    the verdict is computed once per index."""
+    return AstIndex.of(tree).memo("growing-lists", _growing_lists)
+
+
+def _growing_lists(index: AstIndex) -> FilterResult:
+    shapes = growth_shapes(index)
+    return _unless_dismissed(index, [d for d in shapes.lists if d.key in shapes.grown])
 
 
 def unbounded_deque_filter(tree: Tree) -> FilterResult:

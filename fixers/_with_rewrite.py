@@ -34,7 +34,7 @@ from libcst.metadata import (
 from memfix.fixer import BaseDetector
 from memfix.model import Safety
 from memfix.fixers._with_plans import NestClosingPlan, OpenerSpec, WithPlan
-from memfix.nodes import calls_method_on
+from memfix.nodes import calls_method_on, children_in, nodes_in_order
 
 Block = Union[cst.IndentedBlock, cst.Module]
 
@@ -109,6 +109,12 @@ class WithRewriteDetector(BaseDetector):
 
     #: qualified names of the calls that create a closeable, set by each rule
     OPENERS: FrozenSet[str] = frozenset()
+    #: their last names (set from OPENERS for each rule's class)
+    OPENER_TAILS: FrozenSet[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[call-arg]
+        cls.OPENER_TAILS = frozenset(name.rsplit(".", 1)[-1] for name in cls.OPENERS)
     #: short label for messages ("open()", "sqlite3.connect()")
     def opener_label(self, call: cst.Call, qualified: str) -> str:
         return qualified.replace("builtins.", "") + "()"
@@ -128,6 +134,7 @@ class WithRewriteDetector(BaseDetector):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._introduced: Dict[int, Set[str]] = {}
+        self._renamed: Optional[Set[str]] = None  # names an import binds under another name
         self._claimed: Dict[int, List[Tuple[int, int, int, bool]]] = {}  # id(block) -> [(start, end, line, inline)]
 
     # -- helpers ------------------------------------------------------------------------------
@@ -138,8 +145,30 @@ class WithRewriteDetector(BaseDetector):
             func = func.value
         if not isinstance(func, cst.Name):
             return None  # `open(p).read()` is a method of the result, not an opener
+        if not self.may_be_opener(call.func):
+            return None
         names = self.qualified(call.func) & self.OPENERS
         return min(names) if names else None
+
+    def may_be_opener(self, func: cst.BaseExpression) -> bool:
+        """Whether ``func``'s qualified names can hold an opener, without asking the scopes (a
+        lookup per call of the file was most of the rule's time): a qualified name of
+        ``a.b.z`` ends with ``z``; one of a plain name ends with that name, unless an import binds
+        it under another (``from io import open as o``)."""
+        tails = self.OPENER_TAILS
+        if isinstance(func, cst.Attribute):
+            return func.attr.value in tails
+        if not isinstance(func, cst.Name):
+            return True
+        if func.value in tails:
+            return True
+        if self._renamed is None:
+            assert self.module is not None
+            aliases = nodes_in_order(self.module, children_in(self.metadata), cst.ImportAlias)
+            self._renamed = {
+                a.asname.name.value for a in aliases if a.asname is not None and isinstance(a.asname.name, cst.Name)  # type: ignore[union-attr]
+            }
+        return func.value in self._renamed
 
     def fresh_name(self, scope: object, preferred: Tuple[str, ...] = ()) -> str:
         """A name used nowhere in the module (so it shadows nothing, in any scope), nor already

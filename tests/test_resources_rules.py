@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
+import libcst as cst
 import pytest
 
 from memfix.api import fix_source, scan_source
@@ -260,3 +261,37 @@ def test_queue_without_put_or_with_a_bound_is_not_reported():
 )
 def test_mf401_ast_filter(code, expected):
     assert bool(unbounded_queue.FIXER.ast_filter(ast.parse(code))) is expected
+
+
+@pytest.mark.parametrize(
+    "head, call",
+    [
+        ("from sqlite3 import connect as opendb", "opendb(path)"),
+        ("import sqlite3 as db", "db.connect(path)"),
+        ("from socket import socket as Sock", "Sock()"),
+        ("from sqlite3 import connect", "connect(path)"),
+    ],
+)
+def test_openers_are_found_under_any_import_name(head, call):
+    result = _scan(f"{head}\n\ndef load(path):\n    conn = {call}\n    conn.execute('x')\n")
+    assert [f.code for f in result] == ["MF302"]
+
+
+def test_calls_that_cannot_be_openers_are_not_looked_up(monkeypatch):
+    # a scope lookup per call of the file was most of MF301/MF302's time: only a call whose last
+    # name is an opener's, or a name an import renamed, is resolved
+    from memfix.fixers import _with_rewrite
+
+    asked = []
+    original = _with_rewrite.WithRewriteDetector.qualified
+
+    def qualified(self, node):
+        asked.append(node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", None))
+        return original(self, node)
+
+    monkeypatch.setattr(_with_rewrite.WithRewriteDetector, "qualified", qualified)
+    calls = "\n".join(f"    helper{i}(x).method{i}()" for i in range(50))
+    result = _scan(f"import sqlite3\nfrom os import path as p\n\ndef load(x):\n{calls}\n    conn = sqlite3.connect(x)\n    p(x)\n", "MF302")
+    assert [f.code for f in result] == ["MF302"]
+    assert "connect" in asked and "p" in asked
+    assert not any(name.startswith(("helper", "method")) for name in asked if name)
