@@ -32,7 +32,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
-from libcst.metadata import ExpressionContextProvider, ScopeProvider, scope_provider
+from libcst.metadata import BaseMetadataProvider, ExpressionContextProvider, ScopeProvider, scope_provider
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
 from libcst.metadata.scope_provider import ScopeVisitor
 
@@ -89,6 +89,8 @@ class _Walk(cst.CSTVisitor):
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self._field_hooks = {}
         self._node_hooks = {}
+        #: node class -> (its visit_X, the fields with hooks): one lookup per node
+        self._records: Dict[type, Tuple[Optional[Callable[[cst.CSTNode], object]], frozenset]] = {}
         #: the tree's children table (memfix.nodes.tree_maps), when the caller has one: reading a
         #: node's children from it beats finding them field by field again
         self._children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]] = None
@@ -116,15 +118,19 @@ class _Walk(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         """``CSTVisitor.on_visit``, then the children."""
-        visit = self._hooks(type(node))[0]
+        kind = node.__class__
+        record = self._records.get(kind)
+        if record is None:
+            record = self._records[kind] = (self._hooks(kind)[0], self._hooked_fields(kind))
+        visit, hooked = record
         if visit is not None and visit(node) is False:
             return False
-        hooked = self._hooked_fields(type(node))
         found = self._children.get(node) if self._children is not None and not hooked else None
         if found is not None:
+            on_visit, on_leave = self.on_visit, self.on_leave
             for child in found:
-                self.on_visit(child)
-                self.on_leave(child)
+                on_visit(child)
+                on_leave(child)
             return False
         for name in visit_order(node):
             if name in hooked:
@@ -173,13 +179,25 @@ class _ContextWalk(_Walk, ExpressionContextVisitor):
 
 
 class _ScopeWalk(_Walk, ScopeVisitor):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        #: node class -> (whether it is assignment-like, its leave_X)
+        self._leaves: Dict[type, Tuple[bool, Optional[Callable[[cst.CSTNode], object]]]] = {}
+        self._computed: Dict[cst.CSTNode, object] = self.provider._computed
+
     def on_leave(self, original_node: cst.CSTNode) -> None:
         """``ScopeVisitor.on_leave``, with a type-keyed test instead of ``isinstance`` against its
         tuple of eighteen node classes (ABCs, each check slow): a tenth of a whole run."""
-        self.provider.set_metadata(original_node, self.scope)
-        if _assignment_like(type(original_node)):
+        self._computed[original_node] = self.scope  # the provider's set_metadata
+        kind = original_node.__class__
+        record = self._leaves.get(kind)
+        if record is None:
+            record = self._leaves[kind] = (_assignment_like(kind), self._hooks(kind)[1])
+        assignment, leave = record
+        if assignment:
             self.scope._assignment_count += 1
-        _Walk.on_leave(self, original_node)
+        if leave is not None:
+            leave(original_node)
 
 
 #: what ``ScopeVisitor.on_leave`` refers to in the libcst releases _ScopeWalk.on_leave restates
@@ -241,6 +259,7 @@ def libcst_fits_shortcuts() -> bool:
         and all("on_visit" not in vars(v) for v in (ScopeVisitor, ExpressionContextVisitor))
         and "on_leave" not in vars(ExpressionContextVisitor)
         and ScopeVisitor.on_leave.__code__.co_names == _SCOPE_ON_LEAVE_NAMES
+        and BaseMetadataProvider.set_metadata.__code__.co_names == ("_computed",)
         and isinstance(getattr(scope_provider, "_ASSIGNMENT_LIKE_NODES", None), tuple)
     )
 
