@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -342,7 +342,7 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         self,
         module: cst.Module,
         parents: Optional[Mapping[cst.CSTNode, cst.CSTNode]] = None,
-        starts: Optional[Mapping[cst.CSTNode, int]] = None,
+        starts: Optional[Mapping[cst.CSTNode, Tuple[int, str]]] = None,
         text: Optional[str] = None,
     ) -> None:
         self._module: Optional[cst.Module] = module
@@ -353,10 +353,10 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         self.code: Optional[str] = None
         self._root = module
         self._parents = parents if starts is not None and text is not None else None
-        self._starts: Mapping[cst.CSTNode, int] = starts or {}
+        self._starts: Mapping[cst.CSTNode, Tuple[int, str]] = starts or {}
         self._line_offsets: Optional[List[int]] = None
         self._text = text
-        self._generated: Dict[cst.CSTNode, bool] = {}  # top-level statement -> its code matched the text
+        self._generated: Dict[cst.CSTNode, bool] = {}  # statement -> its code matched the text
 
     def spans(self) -> Mapping[cst.CSTNode, Span]:
         """Every node's ``(start line, start column, end line, end column)``."""
@@ -373,23 +373,34 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         found = self._spans.get(node)
         if found is not None:
             return found
-        statement = node
-        parent = self._parents.get(statement)
-        while parent is not None and parent is not self._root:
-            statement, parent = parent, self._parents.get(parent)
-        if parent is None or statement not in self._starts or statement in self._generated:
-            return self.spans()[node]  # the module itself, its header or footer, or not in it
-        if not self._generate(statement):
-            return self.spans()[node]
-        found = self._spans.get(node)
-        return found if found is not None else self.spans()[node]
+        known: List[cst.CSTNode] = []  # the statements with a known start holding node, innermost first
+        current = node
+        parent = self._parents.get(current)
+        while parent is not None:
+            if current in self._starts:
+                known.append(current)
+            if parent is self._root:
+                break
+            current, parent = parent, self._parents.get(parent)
+        if parent is None:
+            return self.spans()[node]  # the module itself, or not in it
+        for statement in known:
+            done = self._generated.get(statement)
+            if done is False or (done is None and not self._generate(statement)):
+                continue
+            found = self._spans.get(node)
+            if found is not None:
+                return found
+        return self.spans()[node]  # the module's header or footer, or code whose text differs
 
     def _generate(self, statement: cst.CSTNode) -> bool:
         """Positions of ``statement``'s nodes, from its code generated alone at its line."""
         assert self._module is not None and self._text is not None
-        line = self._starts[statement]
+        line, indent = self._starts[statement]
         state = _PositionState(self._module)
         state.line = line
+        if indent:
+            state.increase_indent(indent)
         statement._codegen(state)
         code = "".join(state.tokens)
         offsets = self._line_offsets
@@ -429,23 +440,40 @@ def _line_offsets(text: str) -> List[int]:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def statement_starts(module: cst.Module, tree: ast.Module) -> Optional[Dict[cst.CSTNode, int]]:
-    """The line each of ``module``'s top-level statements begins on (its leading blank and comment
-    lines included), from the ``ast`` of the same text (or of the file a pre-filter slice keeps
-    the lines of), or None when the two do not pair up. A line of simple statements is as many
-    ``ast`` statements as it has parts; a compound statement is one, beginning at its first
-    decorator."""
-    starts: Dict[cst.CSTNode, int] = {}
-    statements = tree.body
+def statement_starts(module: cst.Module, tree: ast.Module) -> Optional[Dict[cst.CSTNode, Tuple[int, str]]]:
+    """Where each of ``module``'s top-level statements, and each statement of a top-level class's
+    body, begins (its leading blank and comment lines included) and the indentation it is
+    generated with, from the ``ast`` of the same text (or of the file a pre-filter slice keeps the
+    lines of); None when the top-level statements do not pair up (a class whose body does not is
+    left out). A line of simple statements is as many ``ast`` statements as it has parts; a
+    compound statement is one, beginning at its first decorator."""
+    starts: Dict[cst.CSTNode, Tuple[int, str]] = {}
+    pairs = _paired(module.body, tree.body)
+    if pairs is None:
+        return None
+    for statement, first in pairs:
+        starts[statement] = (_first_line(first) - len(statement.leading_lines), "")
+        block = statement.body if isinstance(statement, cst.ClassDef) and isinstance(first, ast.ClassDef) else None
+        if isinstance(block, cst.IndentedBlock):
+            inner = _paired(block.body, first.body)  # type: ignore[union-attr]
+            indent = module.default_indent if block.indent is None else block.indent
+            for member, member_first in inner or ():
+                starts[member] = (_first_line(member_first) - len(member.leading_lines), indent)
+    return starts
+
+
+def _paired(body: Sequence[cst.BaseStatement], statements: Sequence[ast.stmt]) -> Optional[List[Tuple[cst.BaseStatement, ast.stmt]]]:
+    """Each libcst statement with the first ``ast`` statement it holds, or None when the counts
+    differ."""
+    pairs: List[Tuple[cst.BaseStatement, ast.stmt]] = []
     index = 0
-    for statement in module.body:
+    for statement in body:
         if index >= len(statements):
             return None
-        first = statements[index]
-        line = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", ())])
-        if isinstance(statement, cst.SimpleStatementLine):
-            index += len(statement.body)
-        else:
-            index += 1
-        starts[statement] = line - len(statement.leading_lines)
-    return starts if index == len(statements) else None
+        pairs.append((statement, statements[index]))
+        index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+    return pairs if index == len(statements) else None
+
+
+def _first_line(statement: ast.stmt) -> int:
+    return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])

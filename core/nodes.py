@@ -267,7 +267,7 @@ class LazyQualifiedNames(Mapping[cst.CSTNode, object]):
 def metadata_wrapper(
     module: cst.Module,
     elsewhere: FrozenSet[str] = frozenset(),
-    starts: Optional[Mapping[cst.CSTNode, int]] = None,
+    starts: Optional[Mapping[cst.CSTNode, Tuple[int, str]]] = None,
     text: Optional[str] = None,
 ) -> MetadataWrapper:
     """A ``MetadataWrapper`` (no copy: the module comes straight from the parser) with
@@ -283,7 +283,7 @@ def metadata_wrapper(
     ``elsewhere``: the identifiers of the file's code that ``module`` lacks (a pre-filter slice's
     stubs), which :func:`all_names` adds to the tree's own: the caller must check, with
     :func:`children_of`, that the seeding worked before relying on them. ``starts`` and ``text``:
-    the line each top-level statement begins on and the text the module was parsed from, with which
+    where each top-level (and top-level class body) statement begins and the text the module was parsed from, with which
     positions are generated per statement (memfix.metadata.Positions)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     if isinstance(getattr(wrapper, "_metadata", None), dict) and not wrapper._metadata:

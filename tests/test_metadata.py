@@ -62,7 +62,7 @@ def test_positions_per_statement_equal_libcst_position_provider(text):
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     parents = tree_maps(module)[0]
     starts = statement_starts(module, ast.parse(text))
-    assert starts is not None and len(starts) == len(module.body)
+    assert starts is not None and all(statement in starts for statement in module.body)
     lazy = Positions(module, parents, starts, text)
     for node in sorted(parents, key=lambda n: hash(n) % 7919):
         assert lazy[node] == expected[node]
@@ -231,3 +231,23 @@ def test_without_the_shortcuts_libcst_computes_the_same_findings(monkeypatch):
     assert ScopeProvider not in metadata_wrapper(module)._metadata  # libcst's provider, then
     assert findings() == fast
     assert any(fast)
+
+
+def test_positions_generate_only_the_class_members_asked_about():
+    text = (
+        '@decorated\nclass C(Base):\n    """doc"""\n\n    # a comment\n    x = 1; y = 2\n\n'
+        "    @property\n    def f(self):\n        return self.x\n\n    async def g(self):\n        pass\n"
+    )
+    module = cst.parse_module(text)
+    parents = tree_maps(module)[0]
+    starts = statement_starts(module, ast.parse(text))
+    lazy = Positions(module, parents, starts, text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    members = module.body[0].body.body
+    assert [starts[m] for m in members] == [(3, "    "), (4, "    "), (7, "    "), (11, "    ")]
+    ret = members[2].body.body[0]
+    assert lazy[ret] == expected[ret] and lazy[members[2].decorators[0]] == expected[members[2].decorators[0]]
+    assert list(lazy._generated) == [members[2]]  # the method alone, not its class
+    assert lazy[members[1]] == expected[members[1]] and lazy[module.body[0].name] == expected[module.body[0].name]
+    assert set(lazy._generated) == {members[2], members[1], module.body[0]}
+    assert all(lazy[node] == expected[node] for node in parents)
