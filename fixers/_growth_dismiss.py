@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, child_nodes, statement_lists
-from memfix.fixers._growth_vocab import BOUND_METHODS, GROW_METHODS
+from memfix.fixers._growth_sites import aliased, augmented_target, grown_receiver, rebinds_to_copy, targets_and_value
+from memfix.fixers._growth_vocab import BOUND_METHODS
 
 Position = Tuple[int, int]
 Key = Tuple[str, str]  # ("attr", name) or ("name", name)
@@ -477,17 +478,23 @@ class _Collector:
     # -- the walk -------------------------------------------------------------------------------
 
     def collect(self) -> GrowthUses:
+        """The growth sites of the wanted keys are the shapes of memfix.fixers._growth_sites read
+        wide (a superset: a missed site would dismiss what the analysis reports): any augmented
+        assignment (``x -= v`` too), any re-bind whose value spells the name (``x = sorted(x)``
+        too, which the analysis takes as a bound), every alias but a function's local that
+        nothing there grows (:func:`names_grown_in`)."""
         index = self.index
         for node in index.nodes(ast.Attribute):
             value = node.value
-            if node.attr in GROW_METHODS:
+            if grown_receiver(node) is not None:
                 self.grow(value)
             elif node.attr in BOUND_METHODS and isinstance(value, (ast.Attribute, ast.Name)):
                 self.bound(value, node, read=True)  # .clear() / .pop ...: called or handed out
         for placed in index.simple_statements():
             stmt = placed.stmt
-            if isinstance(stmt, ast.AugAssign):
-                self.grow(stmt.target)
+            augmented = augmented_target(stmt, exact=False)
+            if augmented is not None:
+                self.grow(augmented)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 self.assignment(stmt, placed.frame)
             elif isinstance(stmt, ast.Delete):
@@ -509,16 +516,15 @@ class _Collector:
         return self.uses
 
     def assignment(self, stmt: Union[ast.Assign, ast.AnnAssign], frame: Optional[ast.stmt]) -> None:
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        value = stmt.value
-        if value is None:
+        assigned = targets_and_value(stmt)
+        if assigned is None:
             return
+        targets, value = assigned
         for target in targets:
             if isinstance(target, (ast.Attribute, ast.Name)):
                 if key_of(target) not in self.wanted:
                     continue
-                name = target.attr if isinstance(target, ast.Attribute) else target.id
-                if name in self.index.spelled(value):
+                if rebinds_to_copy(target, value, self.index.spelled, exact=False):
                     self.grow(target)  # x = x + [v], x = [*x, v]: growth by a copy
                 else:
                     self.bound(target, stmt, read=False, rebind=True)
@@ -529,7 +535,7 @@ class _Collector:
                 for element in target.elts:
                     if isinstance(element, ast.Name):
                         self.bound(element, stmt, read=False)  # a, x = ...: re-bound
-        if isinstance(value, (ast.Attribute, ast.Name)):
+        if aliased(value):
             # `h = self.items` in a function: the analysis follows the local `h` to its uses in
             # the function (closures included), so the alias grows the container only if `h` is
             # grown there; any other store is taken as a possible growth, as before
@@ -546,28 +552,35 @@ class _Collector:
 
 
 def names_grown_in(index: AstIndex, function: ast.stmt) -> FrozenSet[str]:
-    """The plain names a use inside ``function`` (its closures included) may grow through: called
-    with a growth method, augmented, re-bound to a copy that spells them (``h = h + [v]``), or
-    aliased again (``g = h``: followed no further here)."""
+    """The plain names a use inside ``function`` (its closures included) may grow through, in the
+    shapes of memfix.fixers._growth_sites: called with a growth method, augmented (any operator:
+    wider than the analysis, which only keeps more files), re-bound to a copy that spells them
+    (``h = h + [v]``, as the analysis reads it: the alias it follows is a local assigned once, so
+    a re-bind ends the alias rather than growing it), or aliased again (``g = h``: followed no
+    further here, so any alias of the name counts as its growth)."""
     known: Dict[int, FrozenSet[str]] = index.memo("names-grown-in", lambda _: {})
     names = known.get(id(function))
     if names is None:
         found: Set[str] = set()
         for node in ast.walk(function):
-            if isinstance(node, ast.Attribute):
-                if node.attr in GROW_METHODS and isinstance(node.value, ast.Name):
-                    found.add(node.value.id)
-            elif isinstance(node, ast.AugAssign):
-                if isinstance(node.target, ast.Name):
-                    found.add(node.target.id)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                value = node.value
+            receiver = grown_receiver(node)
+            if receiver is None:
+                receiver = augmented_target(node, exact=False)
+            if receiver is not None:
+                if isinstance(receiver, ast.Name):
+                    found.add(receiver.id)
+                continue
+            assigned = targets_and_value(node)
+            if assigned is None:
+                continue
+            targets, value = assigned
+            if aliased(value):
                 if isinstance(value, ast.Name):
                     found.add(value.id)
-                elif isinstance(value, (ast.BinOp, ast.List)):
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    spelled = index.spelled(value)
-                    found.update(t.id for t in targets if isinstance(t, ast.Name) and t.id in spelled)
+            else:
+                found.update(
+                    t.id for t in targets if isinstance(t, ast.Name) and rebinds_to_copy(t, value, index.spelled, exact=True)
+                )
         names = known[id(function)] = frozenset(found)
     return names
 

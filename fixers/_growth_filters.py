@@ -15,7 +15,8 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from memfix.astindex import AstIndex, Placed, called_name
 from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
-from memfix.fixers._growth_vocab import GROW_METHODS, REFLECTIVE_NAMES, name_tokens, named_bound_score
+from memfix.fixers._growth_sites import aliased, augmented_target, grown_receiver, rebinds_to_copy
+from memfix.fixers._growth_vocab import REFLECTIVE_NAMES, name_tokens, named_bound_score
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
@@ -99,6 +100,11 @@ class GrowthShapes:
 
 
 def _shapes(index: AstIndex) -> GrowthShapes:
+    """The definitions, and the keys grown (``shapes.grown``) in the growth shapes of
+    memfix.fixers._growth_sites read as the analysis reads growth (``exact``: ``+=`` only, a copy
+    that is a binary operation or a list display), for any receiver or name: these pick the
+    candidates, so a wider reading would only let more files through. Aliases are wider than the
+    analysis's (any plain name, anywhere, not only a function's single-assignment local)."""
     shapes = GrowthShapes()
     shared = {name for node in index.nodes(ast.Global, ast.Nonlocal) for name in node.names}  # type: ignore[attr-defined]
     aliases: Dict[str, Set[Key]] = {}  # local name -> the attributes and names it aliases
@@ -149,11 +155,11 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                 )
                 if kind is not None:
                     kind.extend(Definition(stmt, k, class_name, stays_in, owner) for k in defined)
-                elif isinstance(target, ast.Name) and isinstance(value, (ast.Attribute, ast.Name)):
+                elif isinstance(target, ast.Name) and value is not None and aliased(value):
                     aliases.setdefault(target.id, set()).add(key_of(value))  # type: ignore[arg-type]
                 # x = x + [v], x = [v] + x, x = [*x, v]: growth by a copy, as the analysis
-                # (``_rebind_use``) and the dismissal (``_growth_dismiss``) read it
-                if isinstance(value, (ast.BinOp, ast.List)) and key[1] in index.spelled(value):
+                # (``_rebind_use``) reads it
+                if value is not None and rebinds_to_copy(target, value, index.spelled, exact=True):
                     shapes.grown.add(key)
             if isinstance(stmt, ast.Assign) and _is_tail_rebind(stmt):
                 target = stmt.targets[0]
@@ -162,15 +168,16 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                 key = key_of(target) or ("attr", "")
                 if key[0] == "attr" or key[1] in shared or target is not stmt.targets[0]:
                     shapes.trims.append(Definition(stmt, key, class_name, None))
-        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
-            key = key_of(stmt.target)
+        else:
+            augmented = augmented_target(stmt, exact=True)  # x += [v]: not x -= ..., an escape
+            key = key_of(augmented) if augmented is not None else None
             if key is not None:
                 shapes.grown.add(key)
     for node in index.nodes(ast.Attribute):
-        if node.attr in GROW_METHODS:
-            key = key_of(node.value)
-            if key is not None:
-                shapes.grown.add(key)
+        receiver = grown_receiver(node)  # x.append(v), x.extend(vs), ...
+        key = key_of(receiver) if receiver is not None else None
+        if key is not None:
+            shapes.grown.add(key)
     # growth through `h = self.items` / `h = ITEMS` (and an alias of an alias: the analysis
     # follows three levels) grows what the alias names
     for _ in range(4):

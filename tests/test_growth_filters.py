@@ -540,3 +540,92 @@ def test_restored_attributes_kept_only_where_the_analysis_takes_a_bound_from_the
     unset = source.replace("    def set_limit(self, n):\n        self.max_history = n\n", "")
     assert not any("max_history" in f.message for f in whole.findings if f.code in GROWTH)
     assert any("max_history" in f.message for f in engine.detect(unset, "m.py", settings, FIXERS).findings)
+
+
+# -- the growth shapes, written once (memfix.fixers._growth_sites) and read by three readers ----
+
+#: the statements of each growth shape of ``{x}`` (``{v}``: the value); the analysis reports each
+GROWTH_SHAPES = {
+    "growth method": "{x}.append({v})",
+    "growth method handed out": "add = {x}.extend\nadd([{v}])",
+    "augmented by +=": "{x} += [{v}]",
+    "re-bound to a concatenation": "{x} = {x} + [{v}]",
+    "re-bound to a list display": "{x} = [*{x}, {v}]",
+    "aliased": "g = {x}\ng.append({v})",
+}
+#: near misses: the analysis takes each as no growth (an escape, a bound)
+NO_GROWTH_SHAPES = {
+    "augmented by another operator": "{x} -= [{v}]",
+    "re-bound to another call of itself": "{x} = sorted({x})",
+}
+
+
+def _instance_source(shape: str) -> str:
+    body = shape.format(x="self.history", v="value").replace("\n", "\n        ")
+    return OWNER.replace("self.history.append(value)", body)
+
+
+@pytest.mark.parametrize("name", sorted(GROWTH_SHAPES))
+def test_every_growth_shape_is_reported_and_kept(name):
+    source = _instance_source(GROWTH_SHAPES[name])
+    assert _findings(source) & {"MF101", "MF102"}, source
+    assert _passes(source), source
+
+
+@pytest.mark.parametrize("name", sorted(NO_GROWTH_SHAPES))
+def test_shapes_the_analysis_takes_as_no_growth_are_dropped(name):
+    source = _instance_source(NO_GROWTH_SHAPES[name])
+    assert _findings(source) & {"MF101", "MF102"} == set(), source
+    assert not _passes(source), source
+
+
+@pytest.mark.parametrize("name", sorted({**GROWTH_SHAPES, **NO_GROWTH_SHAPES}))
+def test_the_three_readers_of_the_growth_shapes_agree(name):
+    """The candidates' reading (``shapes.grown``) is the analysis's; the dismissal's growth sites
+    and ``names_grown_in`` are at least as wide, so they never miss what the candidates take."""
+    from memfix.fixers._growth_dismiss import growth_uses, names_grown_in
+    from memfix.fixers._growth_filters import growth_shapes
+
+    statement = {**GROWTH_SHAPES, **NO_GROWTH_SHAPES}[name].format(x="h", v="event")
+    source = "EVENTS = []\ndef record(event):\n    h = EVENTS\n    " + statement.replace("\n", "\n    ") + "\n"
+    index = AstIndex(ast.parse(source))
+    function = index.tree.body[1]
+    grown = growth_shapes(index).grown
+    sites = growth_uses(index, frozenset({("name", "EVENTS"), ("name", "h")})).grows
+    assert (("name", "EVENTS") in grown) is (name in GROWTH_SHAPES)  # through the alias h
+    if name in GROWTH_SHAPES:
+        assert "h" in names_grown_in(index, function)
+        assert sites.get(("name", "EVENTS")), "the alias h = EVENTS is a growth site"
+    # wider than the analysis: `h -= [v]` and `h = sorted(h)` still count as growth of h there
+    if name == "augmented by another operator":
+        assert "h" in names_grown_in(index, function) and sites.get(("name", "h"))
+    if name == "re-bound to another call of itself":
+        assert "h" not in names_grown_in(index, function) and sites.get(("name", "h"))
+
+
+def test_growth_sites_exact_and_wide_readings():
+    from memfix.fixers._growth_sites import aliased, augmented_target, grown_receiver, rebinds_to_copy, targets_and_value
+
+    def stmt(text: str) -> ast.stmt:
+        return ast.parse(text).body[0]
+
+    spelled = lambda node: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {  # noqa: E731
+        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+    }
+    assert ast.unparse(grown_receiver(stmt("self.items.appendleft").value)) == "self.items"  # type: ignore[arg-type,attr-defined]
+    assert grown_receiver(stmt("self.items.sort").value) is None  # type: ignore[attr-defined]
+    assert augmented_target(stmt("x += [1]"), exact=True) is not None
+    assert augmented_target(stmt("x -= [1]"), exact=True) is None
+    assert augmented_target(stmt("x -= [1]"), exact=False) is not None
+    for text, exact, wide in [
+        ("x = x + [v]", True, True),
+        ("x = [*x, v]", True, True),
+        ("self.x = [v] + self.x", True, True),
+        ("x = sorted(x)", False, True),
+        ("x = y + [v]", False, False),
+    ]:
+        targets, value = targets_and_value(stmt(text))  # type: ignore[misc]
+        assert rebinds_to_copy(targets[0], value, spelled, exact=True) is exact, text
+        assert rebinds_to_copy(targets[0], value, spelled, exact=False) is wide, text
+    assert targets_and_value(stmt("x: list")) is None
+    assert aliased(stmt("h = self.items").value) and not aliased(stmt("h = f()").value)  # type: ignore[attr-defined]
