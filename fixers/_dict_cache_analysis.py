@@ -606,13 +606,18 @@ class DictCacheAnalysis(BaseDetector):
 # small pure helpers
 
 
+#: node classes a function's own code stops at (libcst's node classes are concrete and never
+#: subclassed by the parser, so a type test is exact, and cheaper than ``isinstance`` through ABCMeta)
+_NESTED_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+
+
 def own_nodes(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Nodes of a function body, not descending into nested functions, classes or lambdas."""
     stack = list(child_nodes(root))
     while stack:
         node = stack.pop()
         yield node
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if node.__class__ not in _NESTED_SCOPES:
             stack.extend(child_nodes(node))
 
 
@@ -625,20 +630,25 @@ def local_sources(func: cst.FunctionDef) -> Dict[str, List[Optional[cst.BaseExpr
     sources: Dict[str, List[Optional[cst.BaseExpression]]] = {}
     bind = partial(_bind, sources)
     for node in own_nodes(func.body):
-        if isinstance(node, cst.Assign):
-            for target in node.targets:
-                bind(target.target, node.value)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
-            bind(node.target, node.value)
-        elif isinstance(node, cst.AugAssign):
-            bind(node.target, node.value)
-        elif isinstance(node, cst.NamedExpr):
-            bind(node.target, node.value)
-        elif isinstance(node, (cst.For, cst.CompFor)):
-            bind(node.target, None)
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            bind(node.asname.name, None)
+        kind = node.__class__  # exact classes: see _NESTED_SCOPES
+        if kind not in _BINDERS:
+            continue
+        if kind is cst.Assign:
+            for target in node.targets:  # type: ignore[attr-defined]
+                bind(target.target, node.value)  # type: ignore[attr-defined]
+        elif kind is cst.AnnAssign:
+            if node.value is not None:  # type: ignore[attr-defined]
+                bind(node.target, node.value)  # type: ignore[attr-defined]
+        elif kind is cst.AugAssign or kind is cst.NamedExpr:
+            bind(node.target, node.value)  # type: ignore[attr-defined]
+        elif kind is cst.For or kind is cst.CompFor:
+            bind(node.target, None)  # type: ignore[attr-defined]
+        elif node.asname is not None:  # type: ignore[attr-defined]  # a WithItem
+            bind(node.asname.name, None)  # type: ignore[attr-defined]
     return sources
+
+
+_BINDERS = frozenset({cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.For, cst.CompFor, cst.WithItem})
 
 
 def _bind(sources: Dict[str, List[Optional[cst.BaseExpression]]], target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
