@@ -152,12 +152,19 @@ def parse_error_message(exc: Exception, text: Optional[str] = None) -> str:
 
 
 def detect(
-    text: str, path: str, settings: Settings, fixers: Sequence[Fixer], *, prefilter: bool = True
+    text: str,
+    path: str,
+    settings: Settings,
+    fixers: Sequence[Fixer],
+    *,
+    prefilter: bool = True,
+    parsed: Optional[Tuple[Optional[ast.Module], Optional[str]]] = None,
 ) -> Union[Detection, FileError]:
     """Findings of ``text``. With ``prefilter`` (the default) libcst sees only the candidate rules
     and, when they named regions, only the slice they need; without it every rule runs on the
-    whole text (the reference the pre-filter is tested against)."""
-    tree, ast_error = _ast_parse(text)
+    whole text (the reference the pre-filter is tested against). ``parsed``: what
+    :func:`_ast_parse` gave for ``text``, when the caller has it."""
+    tree, ast_error = parsed if parsed is not None else _ast_parse(text)
     regions: Dict[str, Tuple[ast.stmt, ...]] = {}
     if prefilter:
         candidates, sliced, regions = _prefilter_regions(text, tree, fixers)
@@ -329,7 +336,7 @@ def apply_fixes(
     return outcome
 
 
-def _compile_error(data: Union[str, bytes], path: str) -> Optional[str]:
+def _compile_error(data: Union[str, bytes, ast.Module], path: str) -> Optional[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -353,8 +360,11 @@ def verify_fix(
     new_text: str,
     new_bytes: Union[str, bytes],
 ) -> VerifyOutcome:
-    """Compile the rewrite and re-run every selected detector on it (ruff's re-lint after fix)."""
-    problem = _compile_error(new_bytes, path)
+    """Compile the rewrite and re-run every selected detector on it (ruff's re-lint after fix).
+    The rewrite is parsed once: its ``ast`` is compiled (the compiler's own checks) and is the
+    re-scan's; only a rewrite that does not parse is compiled from its bytes, for the message."""
+    parsed = _ast_parse(new_text)
+    problem = _compile_error(parsed[0] if parsed[0] is not None else new_bytes, path)
     if problem is not None:
         before = _compile_error(old_bytes, path)
         if before is None:
@@ -366,7 +376,7 @@ def verify_fix(
             reason=f"the file does not compile with Python {sys.version_info[0]}.{sys.version_info[1]} "
             f"({before}), so no rewrite of it can be checked",
         )
-    after = detect(new_text, path, settings, fixers)
+    after = detect(new_text, path, settings, fixers, parsed=parsed)
     if isinstance(after, FileError):
         return VerifyOutcome(ok=False, reason=f"the rewritten file cannot be re-scanned ({after.message})")
     before_count = Counter(f.key for f in before)

@@ -240,3 +240,22 @@ def test_unsafe_fix_needs_opt_in():
     assert not fix_source(source, fixers=MF301).changed
     assert fix_source(source, Settings(unsafe_fixes=True), fixers=MF301).changed
     assert fix_source(source, Settings(extend_safe_fixes=("MF3",)), fixers=MF301).changed
+
+
+@pytest.mark.parametrize(
+    "rewrite, expected",
+    [
+        # parses, but the compiler refuses it: the check compiles the parsed tree, not just parses
+        ("def f():\n    pass\nreturn 1\n", "SyntaxError at line 3: 'return' outside function"),
+        ("def f():\n    nonlocal x\n", "SyntaxError at line 2: no binding for nonlocal 'x' found"),
+        ("def f(:\n    pass\n", "SyntaxError at line 1"),
+    ],
+)
+def test_verify_refuses_a_rewrite_the_compiler_refuses(rewrite, expected):
+    from memfix.engine import verify_fix
+    from memfix.fixers import FIXERS
+
+    old = "def f():\n    pass\n"
+    outcome = verify_fix("x.py", Settings(cache=False), FIXERS, [], {}, old.encode(), rewrite, rewrite.encode())
+    assert not outcome.ok
+    assert outcome.reason.startswith(f"the rewritten file does not compile ({expected}")
