@@ -433,6 +433,12 @@ def outermost(body: List[ast.stmt], kinds: tuple = _DEFS) -> List[ast.stmt]:
     return found
 
 
+def first_line(stmt: ast.stmt) -> int:
+    """The line a statement's code begins on: its first decorator's, for a decorated definition
+    (the ``ast`` puts the definition at its ``def`` or ``class`` line)."""
+    return min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())])
+
+
 def called_name(call: ast.Call) -> str:
     """The last name of what is called (``open`` for ``open()`` and ``io.open()``), or ""."""
     func = call.func
@@ -459,4 +465,4 @@ def statement_lists(stmt: ast.stmt) -> List[List[ast.stmt]]:
     return lists
 
 
-__all__ = ["AstIndex", "Placed", "Shape", "called_name", "child_nodes", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]
+__all__ = ["AstIndex", "Placed", "Shape", "called_name", "child_nodes", "first_line", "outermost", "CHILDREN", "LEAF_FIELDS", "shape_of", "statement_lists"]

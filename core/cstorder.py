@@ -9,7 +9,7 @@ fields directly, in this order, so that they see nodes exactly as libcst's visit
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -92,6 +92,15 @@ def visit_order(node: cst.CSTNode) -> Tuple[str, ...]:
     if order is None:
         order = _ORDER_BY_SHAPE[shape] = _recorded(node)
     return order
+
+
+def own_hook(visitor: cst.CSTVisitor, name: str) -> Optional[Callable[[cst.CSTNode], object]]:
+    """The visitor's ``visit_X``/``leave_X`` named ``name``, None when it has none but libcst's:
+    its typed visitor classes define a no-op for every node class, which a walk need not call."""
+    hook = getattr(visitor, name, None)
+    if hook is None or getattr(hook, "__module__", "") == "libcst._typed_visitor":
+        return None
+    return hook  # type: ignore[no-any-return]
 
 
 def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:

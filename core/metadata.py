@@ -36,7 +36,8 @@ from libcst.metadata import BaseMetadataProvider, ExpressionContextProvider, Sco
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
 from libcst.metadata.scope_provider import ScopeVisitor
 
-from memfix.cstorder import is_node, visit_order
+from memfix.astindex import first_line
+from memfix.cstorder import is_node, own_hook, visit_order
 
 Span = Tuple[int, int, int, int]  # start line, start column, end line, end column
 
@@ -99,11 +100,7 @@ class _Walk(cst.CSTVisitor):
         """``visit_X`` and ``leave_X`` for a node class, None for libcst's no-op stubs."""
         pair = self._node_hooks.get(kind)
         if pair is None:
-            found = [getattr(self, f"{prefix}_{kind.__name__}", None) for prefix in ("visit", "leave")]
-            pair = self._node_hooks[kind] = tuple(  # type: ignore[assignment]
-                None if hook is None or getattr(hook, "__module__", "") == "libcst._typed_visitor" else hook
-                for hook in found
-            )
+            pair = self._node_hooks[kind] = (own_hook(self, f"visit_{kind.__name__}"), own_hook(self, f"leave_{kind.__name__}"))
         return pair  # type: ignore[return-value]
 
     def _hooked_fields(self, kind: type) -> frozenset:
@@ -331,12 +328,13 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
     """``PositionProvider``'s mapping for ``module``: the code generation runs on first use, and a
     ``CodeRange`` is built only for the nodes asked about.
 
-    With ``starts`` (the line each top-level statement's code begins on, from the ``ast`` of the
-    text the module was parsed from: :func:`statement_starts`) and that ``text``, a question about
-    a node generates only the top-level statement holding it: the rules ask about few of them (on
-    the standard library's slices, the statements asked about hold about half the code). A
-    statement's code must be the text found at its line, else every position comes from the whole
-    module, as without ``starts``."""
+    With ``starts`` (where the top-level statements and the members of top-level classes begin,
+    from the ``ast`` of the text the module was parsed from: :func:`statement_starts`) and that
+    ``text``, a question about a node generates only the innermost such statement holding it: the
+    rules ask about few of them (on the standard library's slices, the top-level statements asked
+    about hold about half the code, and a method is a small part of its class). A statement's code
+    must be the text found at its line, else the next statement out is tried, and in the end the
+    whole module, as without ``starts``."""
 
     def __init__(
         self,
@@ -452,13 +450,13 @@ def statement_starts(module: cst.Module, tree: ast.Module) -> Optional[Dict[cst.
     if pairs is None:
         return None
     for statement, first in pairs:
-        starts[statement] = (_first_line(first) - len(statement.leading_lines), "")
+        starts[statement] = (first_line(first) - len(statement.leading_lines), "")
         block = statement.body if isinstance(statement, cst.ClassDef) and isinstance(first, ast.ClassDef) else None
         if isinstance(block, cst.IndentedBlock):
             inner = _paired(block.body, first.body)  # type: ignore[union-attr]
             indent = module.default_indent if block.indent is None else block.indent
             for member, member_first in inner or ():
-                starts[member] = (_first_line(member_first) - len(member.leading_lines), indent)
+                starts[member] = (first_line(member_first) - len(member.leading_lines), indent)
     return starts
 
 
@@ -474,6 +472,3 @@ def _paired(body: Sequence[cst.BaseStatement], statements: Sequence[ast.stmt]) -
         index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
     return pairs if index == len(statements) else None
 
-
-def _first_line(statement: ast.stmt) -> int:
-    return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])

@@ -22,7 +22,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.base_provider import LazyValue
 
-from memfix.cstorder import child_nodes
+from memfix.cstorder import child_nodes, own_hook
 from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes
 
 #: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
@@ -283,8 +283,8 @@ def metadata_wrapper(
     ``elsewhere``: the identifiers of the file's code that ``module`` lacks (a pre-filter slice's
     stubs), which :func:`all_names` adds to the tree's own: the caller must check, with
     :func:`children_of`, that the seeding worked before relying on them. ``starts`` and ``text``:
-    where each top-level (and top-level class body) statement begins and the text the module was parsed from, with which
-    positions are generated per statement (memfix.metadata.Positions)."""
+    where statements begin (memfix.metadata.statement_starts) and the text the module was parsed
+    from, with which positions are generated per statement (memfix.metadata.Positions)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     if isinstance(getattr(wrapper, "_metadata", None), dict) and not wrapper._metadata:
         resolved = _Resolved()
@@ -350,14 +350,6 @@ def dispatch(
             stack.extend([(child, False) for child in reversed(found)])
 
 
-def _own_hook(visitor: cst.CSTVisitor, name: str) -> Optional[Callable[[cst.CSTNode], object]]:
-    """The visitor's ``visit_X``/``leave_X``, None for libcst's no-op stubs."""
-    hook = getattr(visitor, name, None)
-    if hook is None or getattr(hook, "__module__", "") == "libcst._typed_visitor":
-        return None
-    return hook  # type: ignore[no-any-return]
-
-
 def _dispatch_in_order(order: TreeOrder, visitor: cst.CSTVisitor) -> None:
     """:func:`dispatch` over the nodes of the classes ``visitor`` hooks, in visiting order: a
     ``leave_X`` runs once the node's subtree is done, before the next hooked node after it, and a
@@ -366,7 +358,7 @@ def _dispatch_in_order(order: TreeOrder, visitor: cst.CSTVisitor) -> None:
     are not called."""
     hooks: Dict[type, Tuple[Optional[Callable[[cst.CSTNode], object]], Optional[Callable[[cst.CSTNode], object]]]] = {}
     for kind in order.by_type:
-        visit, leave = _own_hook(visitor, f"visit_{kind.__name__}"), _own_hook(visitor, f"leave_{kind.__name__}")
+        visit, leave = own_hook(visitor, f"visit_{kind.__name__}"), own_hook(visitor, f"leave_{kind.__name__}")
         if visit is not None or leave is not None:
             hooks[kind] = (visit, leave)
     if not hooks:

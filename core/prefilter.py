@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, outermost, statement_lists
+from memfix.astindex import AstIndex, first_line, outermost, statement_lists
 from memfix.source import line_ending_of
 from memfix.splice import SpliceError, _edits, _fit_line_endings
 
@@ -271,7 +271,7 @@ def _plan_stubs(
         if id(stmt) in keep_ids:
             continue
         if isinstance(stmt, _DEFS) and not holds_keep(stmt):
-            first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())]) - 1
+            first = first_line(stmt) - 1
             last = (stmt.end_lineno or stmt.lineno) - 1
             if first < 0 or last >= len(lines):
                 return False
@@ -350,8 +350,6 @@ def cut_slice(
             out[index] = f"{index + 1}{_ending(lines[index])}"
         out[last] = f'"""{_ending(lines[last])}'
     return Slice("".join(out), frozenset(elsewhere))
-
-
 
 
 def splice_slice(original: str, sliced: str, rewritten: str) -> Union[str, SpliceError]:

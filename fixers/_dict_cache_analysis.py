@@ -438,7 +438,7 @@ class DictCacheAnalysis(BaseDetector):
         if _says_long_lived(owner.name.value, owner.get_docstring() or ""):
             return Confidence.HIGH, ""
         for node in self.nodes_of(cst.Call):
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == owner.name.value:
+            if isinstance(node.func, cst.Name) and node.func.value == owner.name.value:  # type: ignore[attr-defined]
                 if self.func_of(node) is None and isinstance(self.get_metadata(ScopeProvider, node, None), GlobalScope):
                     return Confidence.HIGH, ""  # an instance created at import time lives as long as the module
         for node in walk(owner):

@@ -34,7 +34,7 @@ from libcst.metadata import (
 from memfix.fixer import BaseDetector
 from memfix.model import Safety
 from memfix.fixers._with_plans import NestClosingPlan, OpenerSpec, WithPlan
-from memfix.nodes import calls_method_on, children_in, nodes_in_order
+from memfix.nodes import calls_method_on, children_in, import_alias_name, nodes_in_order
 
 Block = Union[cst.IndentedBlock, cst.Module]
 
@@ -115,6 +115,7 @@ class WithRewriteDetector(BaseDetector):
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)  # type: ignore[call-arg]
         cls.OPENER_TAILS = frozenset(name.rsplit(".", 1)[-1] for name in cls.OPENERS)
+
     #: short label for messages ("open()", "sqlite3.connect()")
     def opener_label(self, call: cst.Call, qualified: str) -> str:
         return qualified.replace("builtins.", "") + "()"
@@ -165,9 +166,7 @@ class WithRewriteDetector(BaseDetector):
         if self._renamed is None:
             assert self.module is not None
             aliases = nodes_in_order(self.module, children_in(self.metadata), cst.ImportAlias)
-            self._renamed = {
-                a.asname.name.value for a in aliases if a.asname is not None and isinstance(a.asname.name, cst.Name)  # type: ignore[union-attr]
-            }
+            self._renamed = {name for name in map(import_alias_name, aliases) if name is not None}  # type: ignore[arg-type]
         return func.value in self._renamed
 
     def fresh_name(self, scope: object, preferred: Tuple[str, ...] = ()) -> str:
