@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -92,7 +93,13 @@ _COLLECT_AFTER = 200_000
 def _worker_init() -> None:
     """Everything imported so far lives as long as the worker: freezing it keeps the per-file
     collection down to that file's own garbage. A pool worker only ever runs memfix, so its
-    collector is tuned for it (never the caller's process: -j 1 runs in it)."""
+    collector is tuned for it (never the caller's process: -j 1 runs in it).
+
+    Ctrl-C reaches the whole process group; a worker ignores it and the parent stops the pool
+    (process_files): a worker interrupted inside the pool's queues can leave a half-sent result
+    the parent then waits on for ever (CI saw a run hang so once), and one interrupted inside a
+    file has nothing better to do than finish that file."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.freeze()
     gc.set_threshold(*_WORKER_GC_THRESHOLDS)
 
@@ -121,6 +128,8 @@ def process_files(
     order = sorted(range(len(files)), key=lambda i: (-sizes.get(files[i].real, 0), i))
     chunksize = max(1, len(files) // (jobs * 32))
     results: List[Optional[FileReport]] = [None] * len(files)
+    # on Ctrl-C (only this process sees it: _worker_init) the results' iterator cancels every
+    # file not yet started, and leaving the block waits for the files being written (atomically)
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
         for index, report in zip(order, pool.map(partial(_worker, job=job), [files[i] for i in order], chunksize=chunksize)):
             results[index] = report

@@ -378,3 +378,32 @@ def test_ctrl_c_during_apply_leaves_every_file_old_or_new(tmp_path, jobs):
             interrupted += 1
     if not interrupted:  # timing: on a fast or a very loaded machine the run can beat the signal
         pytest.skip("the run always finished before the interrupt: nothing was tested")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_the_pool_without_draining_its_queue(tmp_path):
+    """Ctrl-C with workers: the files already handed out finish (atomically), no other file
+    starts, and the run ends promptly instead of working through the rest of the queue."""
+    root = tmp_path / "tree"
+    paths = _make_many(root, 300)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memfix", "--apply", "--select", FIXER.code, "-j", "2", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    seen = _interrupt_when(proc, paths, 1)
+    try:
+        proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("memfix did not stop after SIGINT")
+    if seen < 0:
+        pytest.skip("the run finished before the interrupt: nothing was tested")
+    states = [p.read_bytes() for p in paths]
+    assert set(states) <= {LEAK, FIXED}
+    _no_temp_files(root)
+    assert proc.returncode != 0
+    assert states.count(FIXED) < len(paths) // 2
