@@ -78,7 +78,10 @@ def _use_colour(output: Optional[str]) -> bool:
     return sys.stdout.isatty()
 
 
-app = typer.Typer(add_completion=False, context_settings={"help_option_names": ["-h", "--help"]})
+# help texts are plain text: with rich markup on, "[tool.memfix]" would be read as a style tag and vanish
+app = typer.Typer(
+    add_completion=False, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}
+)
 
 
 @app.command(help="Find memory-leak patterns in Python source and fix them with verified diffs.")

@@ -73,6 +73,13 @@ def snapshot(root: Path):
     }
 
 
+def test_help_shows_bracketed_text_verbatim(tmp_path):
+    env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "memfix", "--help"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Read [tool.memfix] from this pyproject.toml." in done.stdout
+
+
 def test_default_is_dry_run_and_writes_nothing(project):
     before = snapshot(project)
     result = invoke(["pkg"], project)
