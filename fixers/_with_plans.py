@@ -10,6 +10,20 @@ import libcst as cst
 
 from memfix.fixer import FixPlan
 
+#: file-object methods and attributes whose results are plain data. The resource specs include
+#: them too, for the file objects their resources hand out (`sock.makefile()`, `zf.open(n)`,
+#: `proc.stdout`): the stream itself stays tracked, what it reads is data. Not here, so followed
+#: like the handle: `fileno()` (a descriptor the with-block closes), `buffer`, `raw`, `detach()`
+FILE_RESULTS: FrozenSet[str] = frozenset(
+    {
+        "read", "read1", "readline", "readlines", "readinto", "readinto1", "write", "writelines",
+        "seek", "tell", "flush", "truncate", "readable", "writable", "seekable", "isatty", "closed",
+        "mode", "encoding", "errors", "newlines", "peek", "close",
+    }
+)  # fmt: skip
+#: a file opened by path: `name` is that path, which outlives the handle
+PATH_FILE_RESULTS: FrozenSet[str] = FILE_RESULTS | {"name"}
+
 
 @dataclass(frozen=True)
 class OpenerSpec:
@@ -19,18 +33,19 @@ class OpenerSpec:
     ``release_methods``: calls that already release the handle when made in a ``finally:``
     (default: ``close_methods``). ``exit_closes``: False when the object's own ``__exit__`` does
     not close it (``sqlite3.Connection`` commits or rolls back): the with-item is then wrapped in
-    ``contextlib.closing``, and a bare ``with`` on it is reported. ``detached``: None leaves the
-    results of the handle's methods and attributes untracked (a file's ``read()`` returns data);
-    otherwise the names whose results do not depend on the resource staying open, and any other
-    result (``conn.cursor()``, ``tmp.name``, ``proc.stdout``) is followed like the handle itself:
-    every use of it must fall inside the with-block too. ``no_fix``: reported, never rewritten.
+    ``contextlib.closing``, and a bare ``with`` on it is reported. ``detached``: the names of the
+    handle's methods and attributes whose results do not depend on the resource staying open
+    (a file's ``read()`` returns data); any other result (``f.fileno()``, ``conn.cursor()``,
+    ``tmp.name``, ``proc.stdout``), and a method of the handle that is kept rather than called
+    (``read = f.readline``), is followed like the handle itself: every use of it must fall inside
+    the with-block too. ``no_fix``: reported, never rewritten.
     """
 
     label: str
     close_methods: FrozenSet[str] = frozenset({"close"})
     release_methods: Optional[FrozenSet[str]] = None
     exit_closes: bool = True
-    detached: Optional[FrozenSet[str]] = None
+    detached: FrozenSet[str] = PATH_FILE_RESULTS
     no_fix: str = ""
     #: names tried first for the with-target of an inline call ("conn", "sock")
     names: Tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from the open to the last use wrapped in a with-block, the ``close()`` dropped).
 
 from __future__ import annotations
 
+import re
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
@@ -76,11 +77,45 @@ STORING_METHODS: FrozenSet[str] = frozenset(
     {"append", "appendleft", "extend", "add", "insert", "put", "put_nowait", "register", "setdefault", "update", "push"}
 )
 
-#: attributes of a handle that are plain data, safe to keep after the block closes it
-PLAIN_ATTRIBUTES: FrozenSet[str] = frozenset({"name", "mode", "closed", "encoding", "errors", "newlines"})
+#: the names among the specs' ``detached`` that are attributes holding data, not methods: their
+#: value may be kept after the block. A method kept uncalled (`read = f.readline`,
+#: `self.addCleanup(f.close)`) still holds the handle, and is followed like it
+DATA_ATTRIBUTES: FrozenSet[str] = frozenset(
+    {
+        "name", "mode", "closed", "encoding", "errors", "newlines", "total_changes", "in_transaction",
+        "isolation_level", "lastrowid", "rowcount", "family", "type", "proto", "comment", "filename",
+        "status", "url", "headers", "reason", "code", "msg", "returncode", "pid", "args",
+    }
+)  # fmt: skip
 
 #: calls whose argument becomes managed by something else (not a finding)
 MANAGING_METHODS: FrozenSet[str] = frozenset({"enter_context", "enter_async_context", "closing", "callback"})
+
+
+#: a quoted dotted name (`"builtins.open"`, the `".open"` of `__name__ + ".open"`): the target
+#: string of `mock.patch`, `monkeypatch.setattr` and the like
+_QUOTED_NAME = re.compile(r"""(['"])\.?([A-Za-z_][\w.]*)\1""")
+#: a module that replaces names at run time with mocks
+_MOCKING = re.compile(r"\b(?:mock|monkeypatch|mocker)\b")
+
+
+def patched_names(source: str) -> Dict[str, int]:
+    """The last parts of the dotted names the module may patch, with the line of the first.
+
+    `with opener() as h` binds what the opener's result's ``__enter__`` returns: the object itself
+    for a file, a socket or a process, but another object for a mock that replaced the opener
+    (`@patch(__name__ + ".open")`; unittest's own tests do this). A patch target is a string, so
+    the whole source is searched (the slice may have stubbed out the test that patches), and
+    only when the module mocks at all. Comments and docstrings count too: that can only make
+    a fix unsafe, never safe."""
+    if _MOCKING.search(source) is None:
+        return {}
+    found: Dict[str, int] = {}
+    for match in _QUOTED_NAME.finditer(source):
+        tail = match.group(2).rsplit(".", 1)[-1]
+        if tail and tail not in found:
+            found[tail] = source.count("\n", 0, match.start()) + 1
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +171,7 @@ class WithRewriteDetector(BaseDetector):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._introduced: Dict[int, Set[str]] = {}
         self._renamed: Optional[Set[str]] = None  # names an import binds under another name
+        self._patched: Optional[Dict[str, int]] = None  # names a mock may replace (patched_names)
         self._claimed: Dict[int, List[Tuple[int, int, int, bool]]] = {}  # id(block) -> [(start, end, line, inline)]
 
     # -- helpers ------------------------------------------------------------------------------
@@ -336,7 +372,7 @@ class WithRewriteDetector(BaseDetector):
                 used_in, _ = self.statement_in_block(use)
                 self._classify_handle_use(use, used_in or statement, verdict, spec)
                 parent = self.parent(use)
-                if spec.detached is not None and isinstance(parent, cst.Attribute) and parent.value is use:
+                if isinstance(parent, cst.Attribute) and parent.value is use:
                     for dependent in self._result_flow(use, verdict, spec, 0):
                         if not self._within(dependent, statement.body):
                             verdict.refuse(
@@ -379,6 +415,21 @@ class WithRewriteDetector(BaseDetector):
         if not names and "contextlib" not in self.module_names():
             return "contextlib.closing", ("contextlib", None)
         return None
+
+    def _doubt_a_mocked_opener(self, call: cst.Call, verdict: "_Verdict") -> None:
+        """A with-target is bound to ``__enter__()``'s result, which a mock does not make the handle."""
+        if self._patched is None:
+            self._patched = patched_names(self.ctx.source)
+        qualified = self.opener_of(call)
+        if not self._patched or qualified is None:
+            return
+        tail = qualified.rsplit(".", 1)[-1]
+        line = self._patched.get(tail)
+        if line is not None:
+            verdict.doubt(
+                f"`{tail}` may be replaced by a mock at run time (a patch target names it at line {line}), "
+                "and a mock's `__enter__()` returns another object than the mock"
+            )
 
     def _wrapper(self, spec: OpenerSpec, call: cst.Call, verdict: "_Verdict") -> Tuple[str, Optional[Tuple[str, Optional[str]]]]:
         if spec.exit_closes:
@@ -470,6 +521,7 @@ class WithRewriteDetector(BaseDetector):
             verdict.refuse(spec.no_fix)
         if verdict.no_fix is None:
             self.refine_assigned(spec, call, name, block, start, end, verdict)
+        self._doubt_a_mocked_opener(call, verdict)
         wrapper, wrapper_import = self._wrapper(spec, call, verdict)
         if verdict.no_fix is not None:
             self._report(call, name, label, None, verdict.no_fix)
@@ -559,7 +611,7 @@ class WithRewriteDetector(BaseDetector):
                 verdict.refuse("the call shares its line with other statements")
         else:
             verdict.refuse(f"the call is part of a `{type(statement).__name__.lower()}` statement header")
-        if spec.detached is not None and verdict.no_fix is None:
+        if verdict.no_fix is None:
             parent = self.parent(call)
             if isinstance(parent, cst.Attribute) and parent.value is call:
                 kept = self._result_flow(call, verdict, spec, 0)
@@ -572,6 +624,7 @@ class WithRewriteDetector(BaseDetector):
             verdict.refuse(spec.no_fix)
         if verdict.no_fix is None:
             self.refine_inline(spec, call, statement, verdict)
+        self._doubt_a_mocked_opener(call, verdict)
         wrapper, wrapper_import = self._wrapper(spec, call, verdict)
         if verdict.no_fix is not None:
             self._report(call, symbol_name, label, None, verdict.no_fix)
@@ -609,20 +662,16 @@ class WithRewriteDetector(BaseDetector):
 
     # -- use classification -------------------------------------------------------------------
 
-    def _classify_use(
-        self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict, spec: Optional[OpenerSpec] = None
-    ) -> List[cst.CSTNode]:
-        """Judge one use of the handle; returns the uses of values derived from it (only when
-        ``spec.detached`` is set), each of which must also fall inside the with-block."""
+    def _classify_use(self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict, spec: OpenerSpec) -> List[cst.CSTNode]:
+        """Judge one use of the handle; returns the uses of values derived from it, each of which
+        must also fall inside the with-block."""
         self._classify_handle_use(use, statement, verdict, spec)
         parent = self.parent(use)
-        if spec is not None and spec.detached is not None and isinstance(parent, cst.Attribute) and parent.value is use:
+        if isinstance(parent, cst.Attribute) and parent.value is use:
             return self._result_flow(use, verdict, spec, 0)
         return []
 
-    def _classify_handle_use(
-        self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict, spec: Optional[OpenerSpec]
-    ) -> None:
+    def _classify_handle_use(self, use: cst.CSTNode, statement: cst.CSTNode, verdict: _Verdict, spec: OpenerSpec) -> None:
         line = self.line_of(use)
         parent = self.parent(use)
         lazy = self._lazy_generator(use, statement)
@@ -633,12 +682,7 @@ class WithRewriteDetector(BaseDetector):
             )
             return
         if isinstance(parent, cst.Attribute) and parent.value is use:
-            holder = self.parent(parent)
-            kept = isinstance(holder, (cst.Assign, cst.AnnAssign)) and holder.value is parent
-            if kept and (spec is None or spec.detached is None) and parent.attr.value not in PLAIN_ATTRIBUTES:
-                # `read = f.readline`: a bound method called after the block reads a closed handle
-                verdict.refuse(f"`{self._call_text(parent)}` at line {line} is kept and may be called after the block")
-            return  # f.read(), f.name, f.close()
+            return  # f.read(), f.name, f.fileno(): where the result goes is _result_flow's
         if isinstance(parent, cst.For) and parent.iter is use:
             return
         if isinstance(parent, cst.CompFor) and parent.iter is use:
@@ -646,7 +690,7 @@ class WithRewriteDetector(BaseDetector):
         if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.While, cst.UnaryOperation)):
             return
         if isinstance(parent, cst.WithItem):
-            if spec is None or spec.exit_closes:
+            if spec.exit_closes:
                 verdict.skip = True  # `with f:` manages it already
             return  # `with conn:` commits but does not close: a use inside the block
         if isinstance(parent, cst.Arg):
@@ -686,15 +730,28 @@ class WithRewriteDetector(BaseDetector):
     def _result_flow(self, node: cst.CSTNode, verdict: _Verdict, spec: OpenerSpec, depth: int) -> List[cst.CSTNode]:
         """``node`` holds the open resource (the handle, or a value derived from it). Follow its
         trailer chain (``conn.execute(q).fetchall()``): a name in ``spec.detached`` yields plain
-        data; otherwise the chain's result still depends on the resource and must not outlive
-        the with-block. Returns the uses of names bound to such results."""
-        assert spec.detached is not None
+        data when it is called or is a data attribute; otherwise the chain's result (``f.fileno()``,
+        the bound method ``f.readline``) still depends on the resource and must not outlive the
+        with-block. Returns the uses of names bound to such results."""
         top = node
         while True:
             parent = self.parent(top)
             if isinstance(parent, cst.Attribute) and parent.value is top:
-                if parent.attr.value in spec.detached:
-                    return []
+                attr = parent.attr.value
+                if attr in spec.detached:
+                    holder = self.parent(parent)
+                    if attr in DATA_ATTRIBUTES or (isinstance(holder, cst.Call) and holder.func is parent):
+                        return []
+                    if isinstance(holder, cst.Arg) and attr != "close" and attr not in spec.close_methods:
+                        # a callback (`self.addCleanup(f.flush)`): called later, on a closed handle
+                        # (a late `close()` does nothing: that one only makes the fix unsafe)
+                        callee = self.parent(holder)
+                        shown = self._call_text(callee.func) if isinstance(callee, cst.Call) else "a call"
+                        verdict.refuse(
+                            f"`{self._call_text(parent)}` at line {self.line_of(parent)} is passed to `{shown}()`, "
+                            "which may call it after the with-block closes the handle"
+                        )
+                        return []
                 top = parent
             elif isinstance(parent, cst.Call) and parent.func is top:
                 top = parent

@@ -32,6 +32,16 @@ and the `close()` goes away. Unsafe when the handle is passed to a function memf
 (it may keep it), when wrapping would move the open ahead of another call in the same statement,
 or in a class body (the new name becomes a class attribute).
 
+What the handle hands out is followed like the handle: a descriptor (`fd = f.fileno()`), the
+`buffer`, or a method kept rather than called (`read = f.readline`) must be used inside the block
+too, which is extended to its last use. A kept method passed to another function is a callback
+that may run after the block closes the file: no fix (`self.addCleanup(f.flush)`), or unsafe for
+a late `close` (`self.addCleanup(f.close)`, which then does nothing but now closes the file earlier
+than the code asked). And `with open(p) as f` binds `f` to what `open(p).__enter__()` returns: the
+file itself, but another object when a mock has replaced `open`, so in a module that mocks and
+names `open` in a patch target (`patch("builtins.open")`, `patch(__name__ + ".open")`) the fix is
+unsafe.
+
 ## Fix availability
 No fix when the handle escapes: stored on `self`, in a container or under another name, captured by
 a nested function, re-bound, used outside its block, or opened conditionally or per iteration.

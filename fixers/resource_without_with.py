@@ -46,7 +46,8 @@ with two additions, because these objects hand out values that stay tied to the 
   the handle: every use of it must fall inside the with-block, which is extended to cover it
   (refused if the code uses it after its own `close()`), and it must not be returned or stored;
   passing it to a function memfix cannot see makes the fix unsafe. Results that are plain data
-  (`fetchall()`, `read()`, `recv()`, `namelist()`, `communicate()`) end the tracking;
+  (`fetchall()`, `read()`, `recv()`, `namelist()`, `communicate()`) end the tracking when they
+  are called; kept uncalled, a method is a callback, followed as MF301 follows one;
 - `sqlite3.Connection`'s own `__exit__` commits or rolls back but does not close, so the with-item
   is wrapped in `contextlib.closing(...)` (adding `import contextlib`, or reusing an existing
   `closing`/`contextlib` import). Closing does not commit: it does exactly what the dropped
@@ -71,6 +72,9 @@ Per kind of object:
   after the with-block (or handed to another function) blocks the fix or makes it unsafe.
 - Everything else (files, sockets, archives, responses): closing at the end of the block is what
   the explicit `close()` or the collector did, only no later than needed.
+- As for MF301, a module that mocks and names the opener in a patch target
+  (`mock.patch("subprocess.Popen")`) gets no safe fix for it: a mock's `__enter__()` does not
+  return the mock.
 
 ## Fix availability
 No fix when the handle escapes (stored on `self`, in a container or under another name, captured
@@ -97,7 +101,7 @@ import libcst as cst
 
 from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
-from memfix.fixers._with_plans import OpenerSpec
+from memfix.fixers._with_plans import FILE_RESULTS, PATH_FILE_RESULTS, OpenerSpec
 from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or_returned
 from memfix.fixers._with_rewrite import CONSUMERS, MANAGING_METHODS, WithRewriteDetector, _Verdict
 from memfix.fixers._with_transform import WithRewriteTransformer
@@ -132,18 +136,6 @@ EXAMPLES = (
     Valid("def connect(path):\n    return path\n\ndef use():\n    db = connect('x')\n    print(db)\n"),
 )
 
-#: file-object methods and attributes whose results are plain data. Sets below include them too,
-#: for the file objects their resources hand out (`sock.makefile()`, `zf.open(n)`, `proc.stdout`):
-#: the stream itself stays tracked, what it reads is data
-_FILE: FrozenSet[str] = frozenset(
-    {
-        "read", "read1", "readline", "readlines", "readinto", "readinto1", "write", "writelines",
-        "seek", "tell", "flush", "truncate", "readable", "writable", "seekable", "isatty", "closed",
-        "mode", "encoding", "errors", "newlines", "peek", "close",
-    }
-)  # fmt: skip
-#: a file opened by path: `name` is that path, which outlives the handle
-_PATH_FILE = _FILE | {"name"}
 _SQLITE = frozenset(
     {
         "commit", "rollback", "close", "fetchall", "fetchone", "fetchmany", "lastrowid", "rowcount",
@@ -151,7 +143,7 @@ _SQLITE = frozenset(
         "create_collation", "set_trace_callback", "interrupt",
     }
 )  # fmt: skip
-_SOCKET = _FILE | frozenset(
+_SOCKET = FILE_RESULTS | frozenset(
     {
         "send", "sendall", "sendto", "recv", "recvfrom", "recv_into", "recvfrom_into", "connect",
         "connect_ex", "bind", "listen", "accept", "setsockopt", "getsockopt", "settimeout",
@@ -159,17 +151,17 @@ _SOCKET = _FILE | frozenset(
         "family", "type", "proto", "close",
     }
 )  # fmt: skip
-_ZIP = _FILE | frozenset(
+_ZIP = FILE_RESULTS | frozenset(
     {
         "read", "namelist", "infolist", "getinfo", "extract", "extractall", "write", "writestr",
         "testzip", "printdir", "setpassword", "comment", "filename", "mkdir", "close",
     }
 )  # fmt: skip
-_TAR = _FILE | frozenset(
+_TAR = FILE_RESULTS | frozenset(
     {"getmembers", "getnames", "getmember", "extract", "extractall", "add", "addfile", "list", "next", "name", "close"}
 )
-_RESPONSE = _FILE | {"status", "getcode", "geturl", "url", "info", "headers", "getheader", "getheaders", "reason", "code", "msg"}
-_PROCESS = _FILE | frozenset({"wait", "communicate", "poll", "returncode", "pid", "args", "kill", "terminate", "send_signal"})
+_RESPONSE = FILE_RESULTS | {"status", "getcode", "geturl", "url", "info", "headers", "getheader", "getheaders", "reason", "code", "msg"}
+_PROCESS = FILE_RESULTS | frozenset({"wait", "communicate", "poll", "returncode", "pid", "args", "kill", "terminate", "send_signal"})
 _WAITS = frozenset({"wait", "communicate"})
 
 _TEMPDIR_NO_FIX = (
@@ -192,19 +184,19 @@ SPECS: Dict[str, OpenerSpec] = {
     ),
     "socket.socket": _spec("socket.socket()", _SOCKET, ("sock",)),
     "socket.create_connection": _spec("socket.create_connection()", _SOCKET, ("sock",)),
-    "tempfile.NamedTemporaryFile": _spec("tempfile.NamedTemporaryFile()", _FILE, ("tmp",)),
-    "tempfile.TemporaryFile": _spec("tempfile.TemporaryFile()", _FILE, ("tmp",)),
-    "tempfile.SpooledTemporaryFile": _spec("tempfile.SpooledTemporaryFile()", _FILE | {"rollover"}, ("tmp",)),
+    "tempfile.NamedTemporaryFile": _spec("tempfile.NamedTemporaryFile()", FILE_RESULTS, ("tmp",)),
+    "tempfile.TemporaryFile": _spec("tempfile.TemporaryFile()", FILE_RESULTS, ("tmp",)),
+    "tempfile.SpooledTemporaryFile": _spec("tempfile.SpooledTemporaryFile()", FILE_RESULTS | {"rollover"}, ("tmp",)),
     "tempfile.TemporaryDirectory": _spec(
         "tempfile.TemporaryDirectory()", frozenset(), ("tmp",), close_methods=frozenset({"cleanup"}), no_fix=_TEMPDIR_NO_FIX
     ),
     "zipfile.ZipFile": _spec("zipfile.ZipFile()", _ZIP, ("zf", "archive")),
     "tarfile.open": _spec("tarfile.open()", _TAR, ("tar", "archive")),
-    "gzip.open": _spec("gzip.open()", _PATH_FILE),
-    "bz2.open": _spec("bz2.open()", _PATH_FILE),
-    "lzma.open": _spec("lzma.open()", _PATH_FILE),
-    "io.open": _spec("io.open()", _PATH_FILE),
-    "codecs.open": _spec("codecs.open()", _PATH_FILE),
+    "gzip.open": _spec("gzip.open()", PATH_FILE_RESULTS),
+    "bz2.open": _spec("bz2.open()", PATH_FILE_RESULTS),
+    "lzma.open": _spec("lzma.open()", PATH_FILE_RESULTS),
+    "io.open": _spec("io.open()", PATH_FILE_RESULTS),
+    "codecs.open": _spec("codecs.open()", PATH_FILE_RESULTS),
     "urllib.request.urlopen": _spec("urllib.request.urlopen()", _RESPONSE, ("resp", "response")),
     "subprocess.Popen": _spec(
         "subprocess.Popen()",
@@ -213,7 +205,7 @@ SPECS: Dict[str, OpenerSpec] = {
         close_methods=frozenset(),
         release_methods=frozenset({"wait", "communicate", "kill", "terminate"}),
     ),
-    "pathlib.Path.open": _spec("Path.open()", _PATH_FILE),
+    "pathlib.Path.open": _spec("Path.open()", PATH_FILE_RESULTS),
 }
 _PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
 

@@ -126,3 +126,142 @@ def test_unsafe_fix_of_an_inline_open_kept_by_its_callee_still_runs(tmp_path: Pa
     around `r = csv.reader(open(p))` closed the file before `r` was read (ValueError)."""
     result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
     _same_behaviour(tmp_path, code, result.text)
+
+
+# A descriptor or a kept method of the handle refers to the open file as much as the handle does
+# (the stdlib's own tests failed after a safe fix: test_os used `fd = f.fileno()` after the block)
+DESCRIPTOR_USED_LATER = """\
+import os
+import sys
+
+
+def run(p):
+    f = open(p, "rb")
+    fd = f.fileno()
+    head = os.read(fd, 3)
+    return head
+""" + MAIN
+
+DESCRIPTOR_READ_LATER = """\
+import os
+import sys
+
+
+def run(p):
+    f = open(p, "rb")
+    fd = f.fileno()
+    print(os.read(fd, 3))
+    return 0
+""" + MAIN
+
+CLEANUP = """\
+import sys
+
+
+class Case:
+    def __init__(self):
+        self.cleanups = []
+
+    def addCleanup(self, fn):
+        self.cleanups.append(fn)
+
+
+def run(p):
+    case = Case()
+    f = open(p)
+    case.addCleanup(f.flush)
+    data = f.read()
+    for fn in case.cleanups:
+        fn()
+    return data
+""" + MAIN
+
+# negative cases: the descriptor is consumed inside the statement, the method is called there
+DESCRIPTOR_CONSUMED = """\
+import os
+import sys
+
+
+def run(p):
+    f = open(p, "rb")
+    size = os.fstat(f.fileno()).st_size
+    data = f.read()
+    f.close()
+    return size == len(data)
+""" + MAIN
+
+
+@pytest.mark.parametrize(
+    "code", [DESCRIPTOR_USED_LATER, DESCRIPTOR_READ_LATER, CLEANUP], ids=["fd-kept", "fd-read-later", "kept-method"]
+)
+def test_what_depends_on_the_handle_stays_inside_the_block_or_the_fix_is_not_safe(tmp_path: Path, code: str):
+    _same_behaviour(tmp_path, code, _fixed(code))
+    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is None or finding.fix.safety is Safety.UNSAFE
+    if finding.fix is not None:
+        _same_behaviour(tmp_path, code, result.text)  # the block reaches the descriptor's last use
+
+
+def test_a_kept_close_method_makes_the_fix_unsafe():
+    code = "class T:\n    def test(self, p):\n        f = open(p)\n        self.addCleanup(f.close)\n        return len(f.read())\n"
+    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
+    assert "`f.close`" in finding.message and "addCleanup" in finding.message
+
+
+def test_a_descriptor_consumed_in_its_statement_stays_a_safe_fix(tmp_path: Path):
+    fixed = _fixed(DESCRIPTOR_CONSUMED)
+    assert 'with open(p, "rb") as f:' in fixed
+    _same_behaviour(tmp_path, DESCRIPTOR_CONSUMED, fixed)
+
+
+# `with open(p) as f` binds `open(p).__enter__()`: a file returns itself, a mock another mock
+# (unittest's own testpatch.py failed after a safe fix)
+MOCKED_OPEN = """\
+import sys
+from unittest.mock import patch
+
+
+def run(p):
+    @patch(__name__ + ".open")
+    def read_mocked(mock_open):
+        mock_open.return_value.read.return_value = "mocked"
+        f = open(p)
+        data = f.read()
+        f.close()
+        return data
+
+    return read_mocked()
+""" + MAIN
+
+MOCKED_ELSEWHERE = """\
+import sys
+from unittest.mock import patch
+
+
+def run(p):
+    @patch("os.remove")
+    def read(mock_remove):
+        f = open(p)
+        data = f.read()
+        f.close()
+        return data
+
+    return read()
+""" + MAIN
+
+
+def test_an_opener_a_mock_may_replace_gets_no_safe_fix(tmp_path: Path):
+    _same_behaviour(tmp_path, MOCKED_OPEN, _fixed(MOCKED_OPEN))
+    result = fix_source(MOCKED_OPEN, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
+    assert "mock" in finding.message and "line 6" in finding.message
+
+
+def test_a_mock_of_another_name_leaves_the_fix_safe(tmp_path: Path):
+    fixed = _fixed(MOCKED_ELSEWHERE)
+    assert "with open(p) as f:" in fixed
+    _same_behaviour(tmp_path, MOCKED_ELSEWHERE, fixed)
