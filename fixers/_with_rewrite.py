@@ -111,10 +111,13 @@ def patched_names(source: str) -> Dict[str, int]:
     if _MOCKING.search(source) is None:
         return {}
     found: Dict[str, int] = {}
+    line, counted = 1, 0
     for match in _QUOTED_NAME.finditer(source):
         tail = match.group(2).rsplit(".", 1)[-1]
-        if tail and tail not in found:
-            found[tail] = source.count("\n", 0, match.start()) + 1
+        if tail not in found:
+            line += source.count("\n", counted, match.start())
+            counted = match.start()
+            found[tail] = line
     return found
 
 
@@ -285,7 +288,7 @@ class WithRewriteDetector(BaseDetector):
             isinstance(parent, cst.Assign)
             and parent.value is node
         ):
-            self._assigned(node, parent, spec)
+            self._assigned(node, parent, spec, qualified)
             return
         if isinstance(parent, cst.AnnAssign) and parent.value is node:
             if isinstance(parent.target, cst.Name):
@@ -293,7 +296,7 @@ class WithRewriteDetector(BaseDetector):
             else:
                 self._report(node, self._target_text(parent.target), label, None, self._stored_reason(parent.target))
             return
-        self._inline(node, spec, chain)
+        self._inline(node, spec, chain, qualified)
 
     # -- shapes -------------------------------------------------------------------------------
 
@@ -416,13 +419,10 @@ class WithRewriteDetector(BaseDetector):
             return "contextlib.closing", ("contextlib", None)
         return None
 
-    def _doubt_a_mocked_opener(self, call: cst.Call, verdict: "_Verdict") -> None:
+    def _doubt_a_mocked_opener(self, qualified: str, verdict: "_Verdict") -> None:
         """A with-target is bound to ``__enter__()``'s result, which a mock does not make the handle."""
         if self._patched is None:
             self._patched = patched_names(self.ctx.source)
-        qualified = self.opener_of(call)
-        if not self._patched or qualified is None:
-            return
         tail = qualified.rsplit(".", 1)[-1]
         line = self._patched.get(tail)
         if line is not None:
@@ -440,7 +440,7 @@ class WithRewriteDetector(BaseDetector):
             return "", None
         return found
 
-    def _assigned(self, call: cst.Call, assign: cst.Assign, spec: OpenerSpec) -> None:
+    def _assigned(self, call: cst.Call, assign: cst.Assign, spec: OpenerSpec, qualified: str) -> None:
         label = spec.label
         if len(assign.targets) != 1:
             self._report(call, "handle", label, None, "chained assignment")
@@ -521,7 +521,7 @@ class WithRewriteDetector(BaseDetector):
             verdict.refuse(spec.no_fix)
         if verdict.no_fix is None:
             self.refine_assigned(spec, call, name, block, start, end, verdict)
-        self._doubt_a_mocked_opener(call, verdict)
+        self._doubt_a_mocked_opener(qualified, verdict)
         wrapper, wrapper_import = self._wrapper(spec, call, verdict)
         if verdict.no_fix is not None:
             self._report(call, name, label, None, verdict.no_fix)
@@ -553,7 +553,7 @@ class WithRewriteDetector(BaseDetector):
         )
         self._report(call, name, label, plan)
 
-    def _inline(self, call: cst.Call, spec: OpenerSpec, chain: Sequence[cst.CSTNode]) -> None:
+    def _inline(self, call: cst.Call, spec: OpenerSpec, chain: Sequence[cst.CSTNode], qualified: str) -> None:
         label = spec.label
         statement, block = self.statement_in_block(call)
         symbol_name = "<inline>"
@@ -624,7 +624,7 @@ class WithRewriteDetector(BaseDetector):
             verdict.refuse(spec.no_fix)
         if verdict.no_fix is None:
             self.refine_inline(spec, call, statement, verdict)
-        self._doubt_a_mocked_opener(call, verdict)
+        self._doubt_a_mocked_opener(qualified, verdict)
         wrapper, wrapper_import = self._wrapper(spec, call, verdict)
         if verdict.no_fix is not None:
             self._report(call, symbol_name, label, None, verdict.no_fix)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 from typer.testing import CliRunner
@@ -349,6 +349,25 @@ def _interrupt_when(proc: subprocess.Popen, paths: List[Path], fixed_at_least: i
     return -1
 
 
+def _interrupted_run(root: Path, paths: List[Path], jobs: str, fixed_at_least: int, timeout: float) -> Tuple[subprocess.Popen, int]:
+    """An --apply run over ``root``, sent SIGINT once ``fixed_at_least`` files are fixed; fails the
+    test if it has not stopped within ``timeout`` seconds after that."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memfix", "--apply", "--select", FIXER.code, "-j", jobs, str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    seen = _interrupt_when(proc, paths, fixed_at_least)
+    try:
+        proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("memfix did not stop after SIGINT")
+    return proc, seen
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -358,19 +377,7 @@ def test_ctrl_c_during_apply_leaves_every_file_old_or_new(tmp_path, jobs):
     for attempt, when in enumerate((1, 40)):
         root = tmp_path / f"run{attempt}"
         paths = _make_many(root, 120)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "memfix", "--apply", "--select", FIXER.code, "-j", jobs, str(root)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        seen = _interrupt_when(proc, paths, when)
-        try:
-            proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            pytest.fail("memfix did not stop after SIGINT")
+        _, seen = _interrupted_run(root, paths, jobs, when, timeout=120)
         states = [p.read_bytes() for p in paths]
         assert set(states) <= {LEAK, FIXED}
         _no_temp_files(root)
@@ -387,19 +394,7 @@ def test_ctrl_c_stops_the_pool_without_draining_its_queue(tmp_path):
     starts, and the run ends promptly instead of working through the rest of the queue."""
     root = tmp_path / "tree"
     paths = _make_many(root, 300)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "memfix", "--apply", "--select", FIXER.code, "-j", "2", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    seen = _interrupt_when(proc, paths, 1)
-    try:
-        proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail("memfix did not stop after SIGINT")
+    proc, seen = _interrupted_run(root, paths, "2", 1, timeout=60)
     if seen < 0:
         pytest.skip("the run finished before the interrupt: nothing was tested")
     states = [p.read_bytes() for p in paths]

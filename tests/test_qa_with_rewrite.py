@@ -214,6 +214,7 @@ def test_a_kept_close_method_makes_the_fix_unsafe():
 def test_a_descriptor_consumed_in_its_statement_stays_a_safe_fix(tmp_path: Path):
     fixed = _fixed(DESCRIPTOR_CONSUMED)
     assert 'with open(p, "rb") as f:' in fixed
+    assert _fixed(fixed) == fixed
     _same_behaviour(tmp_path, DESCRIPTOR_CONSUMED, fixed)
 
 
@@ -264,4 +265,5 @@ def test_an_opener_a_mock_may_replace_gets_no_safe_fix(tmp_path: Path):
 def test_a_mock_of_another_name_leaves_the_fix_safe(tmp_path: Path):
     fixed = _fixed(MOCKED_ELSEWHERE)
     assert "with open(p) as f:" in fixed
+    assert _fixed(fixed) == fixed
     _same_behaviour(tmp_path, MOCKED_ELSEWHERE, fixed)
