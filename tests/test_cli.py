@@ -80,6 +80,25 @@ def test_help_shows_bracketed_text_verbatim(tmp_path):
     assert "Read [tool.memfix] from this pyproject.toml." in done.stdout
 
 
+def test_a_run_does_not_load_pydantic(tmp_path):
+    """pre-commit starts memfix once per hook call: typer 0.29 builds a pydantic TypeAdapter for
+    every parameter at each start (about 0.2 s), so pyproject.toml keeps typer below it."""
+    (tmp_path / "one.py").write_text("f = open('x')\n")
+    script = (
+        "import sys\n"
+        "from memfix.cli.app import main\n"
+        "sys.argv = ['memfix', '--dry-run', '--no-cache', 'one.py']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code)\n"
+        "print('loaded', sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic')[:3])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert "MF301" in done.stdout and "exit 1" in done.stdout, done.stdout + done.stderr
+    assert "loaded []" in done.stdout, done.stdout
+
+
 def test_default_is_dry_run_and_writes_nothing(project):
     before = snapshot(project)
     result = invoke(["pkg"], project)
