@@ -371,10 +371,12 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         found = self._spans.get(node)
         if found is not None:
             return found
+        path: List[cst.CSTNode] = []  # node and the nodes holding it, below the module
         known: List[cst.CSTNode] = []  # the statements with a known start holding node, innermost first
         current = node
         parent = self._parents.get(current)
         while parent is not None:
+            path.append(current)
             if current in self._starts:
                 known.append(current)
             if parent is self._root:
@@ -382,6 +384,8 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             current, parent = parent, self._parents.get(parent)
         if parent is None:
             return self.spans()[node]  # the module itself, or not in it
+        if known and known[0] is not node:
+            known[:0] = self._deeper(known[0], path)
         for statement in known:
             done = self._generated.get(statement)
             if done is False or (done is None and not self._generate(statement)):
@@ -390,6 +394,23 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             if found is not None:
                 return found
         return self.spans()[node]  # the module's header or footer, or code whose text differs
+
+    def _deeper(self, statement: cst.CSTNode, path: List[cst.CSTNode]) -> List[cst.CSTNode]:
+        """The statements on ``path`` inside ``statement`` whose start the ``ast`` gives, innermost
+        first: a use deep in a method generates its own line, not the method."""
+        starts = self._starts
+        if not isinstance(starts, StatementStarts):
+            return []
+        found: List[cst.CSTNode] = []
+        below = path.index(statement)
+        while below > 0:
+            starts.descend(statement)
+            below = next((i for i in range(below - 1, -1, -1) if path[i] in starts), 0)
+            if not below and path[0] not in starts:
+                break
+            statement = path[below]
+            found.append(statement)
+        return found[::-1]
 
     def _generate(self, statement: cst.CSTNode) -> bool:
         """Positions of ``statement``'s nodes, from its code generated alone at its line."""
@@ -438,26 +459,103 @@ def _line_offsets(text: str) -> List[int]:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def statement_starts(module: cst.Module, tree: ast.Module) -> Optional[Dict[cst.CSTNode, Tuple[int, str]]]:
+class StatementStarts(Dict[cst.CSTNode, Tuple[int, str]]):
+    """Where statements begin and the indentation they are generated with (see
+    :func:`statement_starts`), with the ``ast`` statement each was paired with: :class:`Positions`
+    pairs the blocks inside one only when it is asked about a node there."""
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__()
+        self.default_indent = module.default_indent
+        self.paired: Dict[cst.CSTNode, ast.stmt] = {}
+        self._descended: Dict[cst.CSTNode, bool] = {}
+
+    def add(self, statement: cst.CSTNode, first: ast.stmt, indent: str) -> None:
+        self[statement] = (first_line(first) - len(getattr(statement, "leading_lines", ())), indent)
+        self.paired[statement] = first
+
+    def add_block(self, block: cst.BaseSuite, statements: Sequence[ast.stmt], indent: str) -> None:
+        """Pair an indented block's statements (nothing when they do not pair up)."""
+        if not isinstance(block, cst.IndentedBlock):
+            return
+        inner = _paired(block.body, statements)
+        indent += self.default_indent if block.indent is None else block.indent
+        for member, member_first in inner or ():
+            self.add(member, member_first, indent)
+
+    def descend(self, statement: cst.CSTNode) -> None:
+        """Pair the blocks of a paired compound statement."""
+        first = self.paired.get(statement)
+        if first is None or statement in self._descended:
+            return
+        self._descended[statement] = True
+        indent = self[statement][1]
+        if isinstance(statement, getattr(cst, "Match", ())):  # its cases are indented once more
+            indent += self.default_indent if statement.indent is None else statement.indent  # type: ignore[attr-defined]
+        for block, statements in _blocks(statement, first):
+            self.add_block(block, statements, indent)
+
+
+def statement_starts(module: cst.Module, tree: ast.Module) -> Optional[StatementStarts]:
     """Where each of ``module``'s top-level statements, and each statement of a top-level class's
     body, begins (its leading blank and comment lines included) and the indentation it is
     generated with, from the ``ast`` of the same text (or of the file a pre-filter slice keeps the
     lines of); None when the top-level statements do not pair up (a class whose body does not is
     left out). A line of simple statements is as many ``ast`` statements as it has parts; a
-    compound statement is one, beginning at its first decorator."""
-    starts: Dict[cst.CSTNode, Tuple[int, str]] = {}
+    compound statement is one, beginning at its first decorator. Deeper blocks are paired on
+    demand (:meth:`StatementStarts.descend`)."""
+    starts = StatementStarts(module)
     pairs = _paired(module.body, tree.body)
     if pairs is None:
         return None
     for statement, first in pairs:
-        starts[statement] = (first_line(first) - len(statement.leading_lines), "")
-        block = statement.body if isinstance(statement, cst.ClassDef) and isinstance(first, ast.ClassDef) else None
-        if isinstance(block, cst.IndentedBlock):
-            inner = _paired(block.body, first.body)  # type: ignore[union-attr]
-            indent = module.default_indent if block.indent is None else block.indent
-            for member, member_first in inner or ():
-                starts[member] = (first_line(member_first) - len(member.leading_lines), indent)
+        starts.add(statement, first, "")
+        if isinstance(statement, cst.ClassDef) and isinstance(first, ast.ClassDef):
+            starts.add_block(statement.body, first.body, "")
     return starts
+
+
+def _blocks(statement: cst.CSTNode, first: ast.stmt) -> List[Tuple[cst.BaseSuite, Sequence[ast.stmt]]]:
+    """The blocks of a compound statement with the ``ast`` statements of each (an ``elif``'s
+    blocks are its ``if``'s: the ``elif`` is no statement of its own); none when the two kinds
+    differ."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef, cst.With)):
+        if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With, ast.AsyncWith)):
+            return [(statement.body, first.body)]
+        return []
+    if isinstance(statement, (cst.For, cst.While)):
+        if not isinstance(first, (ast.For, ast.AsyncFor, ast.While)):
+            return []
+        return [(statement.body, first.body), *_else_block(statement.orelse, first.orelse)]
+    if isinstance(statement, cst.If):
+        found: List[Tuple[cst.BaseSuite, Sequence[ast.stmt]]] = []
+        current: object = statement
+        while isinstance(current, cst.If) and isinstance(first, ast.If):
+            found.append((current.body, first.body))
+            if isinstance(current.orelse, cst.If) and len(first.orelse) == 1 and isinstance(first.orelse[0], ast.If):
+                current, first = current.orelse, first.orelse[0]
+                continue
+            found += _else_block(current.orelse, first.orelse)
+            break
+        return found
+    if isinstance(statement, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+        if not isinstance(first, (ast.Try, getattr(ast, "TryStar", ast.Try))) or len(statement.handlers) != len(first.handlers):
+            return []
+        found = [(statement.body, first.body)]
+        found += [(h.body, a.body) for h, a in zip(statement.handlers, first.handlers)]
+        found += _else_block(statement.orelse, first.orelse)
+        if statement.finalbody is not None:
+            found.append((statement.finalbody.body, first.finalbody))
+        return found
+    if isinstance(statement, getattr(cst, "Match", ())) and isinstance(first, getattr(ast, "Match", ())):
+        if len(statement.cases) != len(first.cases):  # type: ignore[attr-defined]
+            return []
+        return [(c.body, a.body) for c, a in zip(statement.cases, first.cases)]  # type: ignore[attr-defined]
+    return []
+
+
+def _else_block(orelse: Optional[cst.CSTNode], statements: Sequence[ast.stmt]) -> List[Tuple[cst.BaseSuite, Sequence[ast.stmt]]]:
+    return [(orelse.body, statements)] if isinstance(orelse, cst.Else) else []
 
 
 def _paired(body: Sequence[cst.BaseStatement], statements: Sequence[ast.stmt]) -> Optional[List[Tuple[cst.BaseStatement, ast.stmt]]]:

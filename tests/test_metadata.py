@@ -5,6 +5,7 @@ in a message or a wrong safety verdict."""
 from __future__ import annotations
 
 import ast
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -246,8 +247,86 @@ def test_positions_generate_only_the_class_members_asked_about():
     members = module.body[0].body.body
     assert [starts[m] for m in members] == [(3, "    "), (4, "    "), (7, "    "), (11, "    ")]
     ret = members[2].body.body[0]
-    assert lazy[ret] == expected[ret] and lazy[members[2].decorators[0]] == expected[members[2].decorators[0]]
-    assert list(lazy._generated) == [members[2]]  # the method alone, not its class
+    assert lazy[ret] == expected[ret]
+    assert list(lazy._generated) == [ret]  # the line alone, not its method or class
+    assert lazy[members[2].decorators[0]] == expected[members[2].decorators[0]]
+    assert list(lazy._generated) == [ret, members[2]]  # the method alone, not its class
     assert lazy[members[1]] == expected[members[1]] and lazy[module.body[0].name] == expected[module.body[0].name]
-    assert set(lazy._generated) == {members[2], members[1], module.body[0]}
+    assert set(lazy._generated) == {ret, members[2], members[1], module.body[0]}
     assert all(lazy[node] == expected[node] for node in parents)
+
+
+DEEP = """\
+import os
+
+def outer(items):
+    # a comment before the loop
+    for item in items:
+        if item is None:
+            continue
+        elif item == 1:
+            x = [item]
+        else:
+            try:
+                with open(item) as f:
+                    y = f.read()
+            except (OSError,
+                    ValueError) as exc:
+                z = exc
+            else:
+                w = 1
+            finally:
+                v = 2
+    else:
+        while True:
+            u = 3
+            break
+    async def inner():
+        async for a in b:
+            t = a
+        return t
+    match items:
+        case [x]:
+            s = x
+        case _:
+            pass
+    if items: r = 1
+    return os
+"""
+
+
+def _deepest_lines(module):
+    """Every statement line of the text above, with its deepest node first."""
+    return [n for n in tree_maps(module)[0] if isinstance(n, cst.SimpleStatementLine)]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="match statements need Python 3.10")
+def test_positions_pair_every_kind_of_block_down_to_the_line():
+    module = cst.parse_module(DEEP)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    parents = tree_maps(module)[0]
+    lines = _deepest_lines(module)
+    for line in lines:
+        lazy = Positions(module, parents, statement_starts(module, ast.parse(DEEP)), DEEP)
+        leaf = next(n for n in parents if parents.get(n) is line or n is line)
+        assert lazy[leaf] == expected[leaf]
+        # only the line's own statement was generated (a one-line `if items: r = 1` is its if's)
+        generated = list(lazy._generated)
+        owner = parents[parents[line]] if isinstance(parents[line], cst.SimpleStatementSuite) else line
+        assert generated == [owner], (DEEP.splitlines()[expected[line].start.line - 1], generated)
+    lazy = Positions(module, parents, statement_starts(module, ast.parse(DEEP)), DEEP)
+    assert all(lazy[node] == expected[node] for node in sorted(parents, key=lambda n: hash(n) % 7919))
+
+
+def test_positions_in_a_block_that_does_not_pair_fall_back_to_the_statement_around_it():
+    # the ast is of other code in the function (a pre-filter slice stubs bodies): the lines
+    # cannot be placed, the function's code is generated and checked against the text instead
+    text = "def f():\n    a = 1\n    b = 2\n"
+    other = "def f():\n    a = 1\n"
+    module = cst.parse_module(text)
+    parents = tree_maps(module)[0]
+    lazy = Positions(module, parents, statement_starts(module, ast.parse(other)), text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    second = module.body[0].body.body[1]
+    assert lazy[second] == expected[second]
+    assert list(lazy._generated) == [module.body[0]]
