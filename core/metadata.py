@@ -37,6 +37,7 @@ from libcst.metadata.expression_context_provider import ExpressionContext, Expre
 from libcst.metadata.scope_provider import ScopeVisitor
 
 from memfix.astindex import first_line
+from memfix.contexts import fits_this_libcst, name_contexts
 from memfix.cstorder import is_node, own_hook, visit_order
 
 Span = Tuple[int, int, int, int]  # start line, start column, end line, end column
@@ -234,6 +235,14 @@ def expression_contexts(module: cst.Module, children: Children = None) -> Mappin
     """``ExpressionContextProvider``'s mapping for ``module``, computed on first use. ``children``:
     the module's children table, if the caller has one."""
     return _Lazy(lambda: _contexts_of(module, children))
+
+
+def scope_contexts(module: cst.Module, children: Children, contexts: Mapping[cst.CSTNode, object]) -> Mapping[cst.CSTNode, object]:
+    """What ``ScopeProvider`` reads of ``contexts`` (the contexts of names): computed by
+    memfix.contexts's one walk when it fits this libcst, on first use."""
+    if not fits_this_libcst():
+        return contexts
+    return _Lazy(lambda: name_contexts(module, children))
 
 
 def scopes(module: cst.Module, contexts: Mapping[cst.CSTNode, object], children: Children = None) -> Mapping[cst.CSTNode, object]:

@@ -23,7 +23,7 @@ from libcst.metadata import (
 from libcst.metadata.base_provider import LazyValue
 
 from memfix.cstorder import child_nodes, own_hook
-from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes
+from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scope_contexts, scopes
 
 #: provider -> node -> value, as libcst resolves it (``MetadataDependent.metadata``)
 Metadata = Mapping[object, Mapping[cst.CSTNode, object]]
@@ -295,7 +295,7 @@ def metadata_wrapper(
         if libcst_fits_shortcuts():
             contexts = expression_contexts(module, resolved.children)
             resolved[ExpressionContextProvider] = contexts
-            resolved[ScopeProvider] = scopes(module, contexts, resolved.children)
+            resolved[ScopeProvider] = scopes(module, scope_contexts(module, resolved.children, contexts), resolved.children)
         resolved[QualifiedNameProvider] = LazyQualifiedNames(resolved, module, parents)
         wrapper._metadata = resolved
     return wrapper

@@ -13,7 +13,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import ExpressionContextProvider, MetadataWrapper, PositionProvider, ScopeProvider
 
-from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scopes, statement_starts
+from memfix.metadata import Positions, libcst_fits_shortcuts, expression_contexts, scope_contexts, scopes, statement_starts
 from memfix.nodes import metadata_wrapper, tree_maps
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.py"))
@@ -115,7 +115,7 @@ def test_contexts_and_scopes_equal_libcst_providers(text, with_children):
     children = tree_maps(module)[1] if with_children else None
     contexts = expression_contexts(module, children)
     assert dict(contexts) == dict(expected_contexts)
-    fast_scopes = scopes(module, contexts, children)
+    fast_scopes = scopes(module, scope_contexts(module, children, contexts), children)  # as the engine does
     # string annotations are parsed into fresh nodes on each computation: compare the tree's nodes
     in_tree = set(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
     assert {n for n in fast_scopes if n in in_tree} == {n for n in expected_scopes if n in in_tree}
