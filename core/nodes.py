@@ -158,6 +158,13 @@ class TreeOrder:
                 extend(reversed(found))
         self.nodes, self.ends, self.by_type = nodes, ends, by_type
 
+    @classmethod
+    def of(cls, nodes: List[cst.CSTNode], ends: List[int], by_type: Dict[type, List[int]]) -> "TreeOrder":
+        """The order a walk already made (:func:`tree_maps`)."""
+        order = cls.__new__(cls)
+        order.nodes, order.ends, order.by_type = nodes, ends, by_type
+        return order
+
 
 class ChildrenTable(Dict[cst.CSTNode, List[cst.CSTNode]]):
     """Every node's children in libcst's order, for the tree under ``root``; and that tree's
@@ -192,18 +199,39 @@ def nodes_in_order(root: cst.CSTNode, children: Optional[Mapping[cst.CSTNode, Li
 
 def tree_maps(root: cst.CSTNode) -> Tuple[ParentMap, Dict[cst.CSTNode, List[cst.CSTNode]]]:
     """Every node's parent and every node's children, from one walk: the detectors each walk the
-    whole tree again, and reading children from a table beats recomputing them per walk."""
+    whole tree again, and reading children from a table beats recomputing them per walk. The
+    same walk, in visiting order, is the table's :class:`TreeOrder` (every detector dispatch
+    reads it)."""
     parents = ParentMap()
     children = ChildrenTable()
     children.root = root
     parents.children = children
-    stack = [root]
+    nodes: List[cst.CSTNode] = []
+    ends: List[int] = []  # as in TreeOrder
+    by_type: Dict[type, List[int]] = {}
+    stack: List[object] = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        node = stack.pop()
-        found = children[node] = child_nodes(node)
-        for child in found:
-            parents[child] = node
-        stack.extend(found)
+        node = pop()
+        if node.__class__ is int:  # the subtree of nodes[node] is done
+            ends[node] = len(nodes)  # type: ignore[index]
+            continue
+        index = len(nodes)
+        nodes.append(node)  # type: ignore[arg-type]
+        ends.append(index + 1)
+        kind = node.__class__
+        bucket = by_type.get(kind)
+        if bucket is None:
+            by_type[kind] = [index]
+        else:
+            bucket.append(index)
+        found = children[node] = child_nodes(node)  # type: ignore[index,arg-type]
+        if found:
+            for child in found:
+                parents[child] = node  # type: ignore[assignment]
+            push(index)
+            extend(reversed(found))
+    children._order = TreeOrder.of(nodes, ends, by_type)
     return parents, children
 
 

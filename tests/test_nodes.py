@@ -203,3 +203,14 @@ def test_nodes_in_order_are_the_walk_filtered(path):
     for kinds in ((cst.Call,), (cst.Attribute, cst.Assign, cst.AnnAssign), (cst.Global,)):
         expected = [n for n in every if type(n) in kinds]
         assert nodes_in_order(module, children, *kinds) == expected == nodes_in_order(module, None, *kinds)
+
+
+@pytest.mark.parametrize("path", FIXTURES[::3], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_order_tree_maps_makes_is_the_order_a_walk_of_the_table_makes(path):
+    from memfix.nodes import TreeOrder, tree_maps
+
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    children = tree_maps(module)[1]
+    made, walked = children.order(), TreeOrder(module, children)
+    assert made is children.order()  # built once, by the same walk as the table
+    assert made.nodes == walked.nodes and made.ends == walked.ends and made.by_type == walked.by_type
