@@ -48,6 +48,9 @@ class AstIndex:
         self._nested_spelled: Dict[int, FrozenSet[str]] = {}
         self._units: Optional[List[ast.stmt]] = None
         self._memo: Dict[str, object] = {}
+        #: once the nodes are filed (:meth:`nodes`): no path from the root is longer, counting the
+        #: context and operator leaves the walk skips (memfix.limits.ast_depth_exceeds's depth)
+        self.depth_bound: Optional[int] = None
 
     @classmethod
     def of(cls, tree_or_index: Union[ast.Module, "AstIndex"]) -> "AstIndex":
@@ -75,11 +78,17 @@ class AstIndex:
         (and so does ``_spell_into``): a call and a list per node cost this walk a third more."""
         by_class: Dict[type, List[ast.AST]] = {}
         stack: List[ast.AST] = [self.tree]
+        depths: List[int] = [1]  # the depth of each node on the stack
         pop, push, extend = stack.pop, stack.append, stack.extend
+        depth_of, depth_push = depths.pop, depths.append
+        deepest = 1
         AST = ast.AST
         children_of = CHILDREN.get
         while stack:
             node = pop()
+            below = depth_of() + 1
+            if below > deepest:
+                deepest = below
             kind = node.__class__
             bucket = by_class.get(kind)
             if bucket is None:
@@ -95,10 +104,16 @@ class AstIndex:
                     if value:
                         if isinstance(value[0], AST) and None not in value:
                             extend(value)  # the common case: a list of nodes only
+                            depths += [below] * len(value)
                         else:
-                            extend([item for item in value if isinstance(item, AST)])
+                            items = [item for item in value if isinstance(item, AST)]
+                            extend(items)
+                            depths += [below] * len(items)
                 elif isinstance(value, AST):
                     push(value)
+                    depth_push(below)
+        # the deepest level below a node, plus the one its context or operator leaves would be
+        self.depth_bound = deepest
         return by_class
 
     def spelled(self, node: ast.AST) -> FrozenSet[str]:

@@ -93,14 +93,16 @@ def _prefilter(
 
 
 def _prefilter_regions(
-    text: str, tree: Optional[ast.Module], fixers: Sequence[Fixer]
+    text: str, tree: Optional[ast.Module], fixers: Sequence[Fixer], index: Optional[AstIndex] = None
 ) -> Tuple[Tuple[Fixer, ...], Optional[Slice], Dict[str, Tuple[ast.stmt, ...]]]:
-    """:func:`_prefilter`, with the regions each candidate rule named (when there is a slice)."""
+    """:func:`_prefilter`, with the regions each candidate rule named (when there is a slice).
+    ``index``: the caller's index of ``tree``, to read what its walk learnt afterwards."""
     by_needle = [f for f in fixers if any(n.decode("ascii") in text for n in f.needles)]
     if tree is None:
         # libcst may accept what this interpreter's ast does not (newer syntax): let it decide
         return tuple(by_needle), None, {}
-    index = AstIndex(tree)  # one walk, shared by every rule's filter
+    if index is None:
+        index = AstIndex(tree)  # one walk, shared by every rule's filter
     try:
         return _filter_and_slice(text, tree, index, by_needle)
     finally:
@@ -166,13 +168,17 @@ def detect(
     :func:`_ast_parse` gave for ``text``, when the caller has it."""
     tree, ast_error = parsed if parsed is not None else _ast_parse(text)
     regions: Dict[str, Tuple[ast.stmt, ...]] = {}
+    depth_bound = None
     if prefilter:
-        candidates, sliced, regions = _prefilter_regions(text, tree, fixers)
+        index = AstIndex(tree) if tree is not None else None
+        candidates, sliced, regions = _prefilter_regions(text, tree, fixers, index)
+        depth_bound = index.depth_bound if index is not None else None
+        index = None
     else:
         candidates, sliced = tuple(fixers), None
     if not candidates and ast_error is None:
         return Detection()
-    problem = too_deep(text, tree)  # libcst's parser can kill the process on deep nesting
+    problem = too_deep(text, tree, depth_bound)  # libcst's parser can kill the process on deep nesting
     if problem is not None:
         return FileError(path, "parse", problem)
     if sliced is not None:

@@ -76,8 +76,12 @@ def bracket_depth_exceeds(text: str, limit: int = MAX_BRACKET_DEPTH) -> Optional
     return None
 
 
-def too_deep(text: str, tree: Optional[ast.AST] = None) -> Optional[str]:
-    """Why libcst must not be given ``text``, or None. ``tree``: its ast, if already parsed."""
+def too_deep(text: str, tree: Optional[ast.AST] = None, depth_bound: Optional[int] = None) -> Optional[str]:
+    """Why libcst must not be given ``text``, or None. ``tree``: its ast, if already parsed;
+    ``depth_bound``: a bound on that tree's depth a walk of it found
+    (memfix.astindex.AstIndex.depth_bound), which settles the common case without a walk."""
+    if tree is not None and depth_bound is not None and depth_bound <= MAX_AST_DEPTH:
+        return None
     if tree is None:
         try:
             with warnings.catch_warnings():

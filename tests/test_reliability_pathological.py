@@ -152,6 +152,38 @@ def test_depth_guard_is_iterative_and_exact():
     assert MAX_AST_DEPTH >= 150
 
 
+@pytest.mark.parametrize(
+    "source",
+    ["x = 1\n", "x = -(-(-1))\n", "y = " + "a + " * 240 + "a\n", "z = " + "[" * 90 + "]" * 90 + "\n",
+     "def f():\n    return [x for x in y if not x]\n", "del a.b[c]\n"],
+    ids=["assign", "unary", "long sum", "nested lists", "comprehension", "del"],
+)
+def test_the_index_walks_depth_bound_is_never_below_the_guards_depth(source):
+    import ast
+
+    from memfix.astindex import AstIndex
+
+    tree = ast.parse(source)
+    index = AstIndex(tree)
+    assert index.depth_bound is None  # nothing walked yet
+    index.nodes(ast.Name)
+    exact = next(d for d in range(1, 1000) if ast_depth_exceeds(tree, d) is None)
+    assert exact <= index.depth_bound <= exact + 1
+    assert too_deep(source, tree, index.depth_bound) == too_deep(source, tree)
+
+
+def test_a_tree_deeper_than_the_guard_is_refused_after_the_prefilter(tmp_path):
+    # a growing list makes MF101 a candidate, so the pre-filter's walk supplies the depth bound
+    source = "items = []\ndef add(x):\n    items.append(x)\ny = " + "a + " * (MAX_AST_DEPTH + 10) + "a\n"
+    from memfix.config import Settings
+    from memfix.engine import detect
+    from memfix.fixers import FIXERS
+    from memfix.model import FileError
+
+    found = detect(source, "deep.py", Settings(cache=False), FIXERS)
+    assert isinstance(found, FileError) and f"syntax tree deeper than {MAX_AST_DEPTH}" in found.message
+
+
 def test_guard_refuses_deep_python2_files_by_brackets():
     source = "print 'x'\ny = " + "[" * 150 + "]" * 150 + "\n"
     assert "nesting too deep" in (too_deep(source) or "")
