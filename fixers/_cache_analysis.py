@@ -337,17 +337,24 @@ def bound_candidates(
     ]
 
 
+#: concrete classes: ``isinstance`` against libcst's classes goes through ``ABCMeta``
+_ASSIGNMENTS = frozenset({cst.Assign, cst.AnnAssign, cst.AugAssign})
+
+
 def init_attribute_candidates(
-    class_def: cst.ClassDef, line_of: Callable[[cst.CSTNode], int]
+    class_def: cst.ClassDef,
+    line_of: Callable[[cst.CSTNode], int],
+    children: Optional[Mapping[cst.CSTNode, List[cst.CSTNode]]] = None,
 ) -> List[BoundCandidate]:
-    """``self.<bound name> = ...`` in ``__init__``, assigned nowhere else in the class."""
+    """``self.<bound name> = ...`` in ``__init__``, assigned nowhere else in the class.
+    ``children``: the tree's children table, if the caller has it."""
     assigned: Dict[str, List[Tuple[cst.BaseExpression, cst.CSTNode, bool]]] = {}
     for stmt in class_def.body.body:
         if not isinstance(stmt, cst.FunctionDef):
             continue
         in_init = stmt.name.value == "__init__"
-        for node in walk(stmt.body):
-            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+        for node in walk(stmt.body, children):
+            if type(node) in _ASSIGNMENTS:
                 targets = (
                     [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
                 )

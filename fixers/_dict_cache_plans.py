@@ -21,13 +21,26 @@ from memfix.fixers._cache_analysis import (
 from memfix.fixers._dict_cache_analysis import DictCacheAnalysis, local_sources, own_nodes, param_names
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Refusal, Stmt, StmtOp, Use
 from memfix.model import Safety
-from memfix.nodes import walk
+from memfix.nodes import children_in, walk
 
 _THREAD_MODULES = frozenset({"threading", "_thread", "concurrent", "multiprocessing", "socketserver"})
 
 
 class DictCachePlanner(DictCacheAnalysis):
     """Builds the plan (or the reason there is none) for one analysed candidate."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        #: a class's ``self.<bound> = ...`` set in ``__init__``: asked once per store site
+        self._init_candidates: Dict[cst.ClassDef, List[BoundCandidate]] = {}
+
+    def _init_attributes(self, class_def: cst.ClassDef) -> List[BoundCandidate]:
+        found = self._init_candidates.get(class_def)
+        if found is None:
+            found = self._init_candidates[class_def] = init_attribute_candidates(
+                class_def, self.line_of, children_in(self.metadata)
+            )
+        return found
 
     # -- plans ----------------------------------------------------------------------------------------
 
@@ -370,7 +383,7 @@ class DictCachePlanner(DictCacheAnalysis):
                 (f"{base}.{c.name}", c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of, stem_bound_names(cand.name))
             ]
             if base == "self":
-                candidates += [(f"self.{c.name}", c) for c in init_attribute_candidates(cand.owner_class, self.line_of)]
+                candidates += [(f"self.{c.name}", c) for c in self._init_attributes(cand.owner_class)]
             module = [(c.name, c) for c in bound_candidates(self.module.body, "module constant", self.line_of, stem_bound_names(cand.name)) if c.name not in local]
             return choose_bound(candidates + module, self.ctx.fallback_max_len(), hint=cand.name)
         candidates = []
@@ -395,7 +408,7 @@ class DictCachePlanner(DictCacheAnalysis):
                 if is_bound_name(param.name.value):
                     candidates.append((param.name.value, BoundCandidate(param.name.value, self.line_of(param), "`__init__` parameter")))
             candidates += [(f"self.{c.name}", c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of, stem_bound_names(cand.name))]
-            candidates += [(f"self.{c.name}", c) for c in init_attribute_candidates(cand.owner_class, self.line_of) if c.line < line]
+            candidates += [(f"self.{c.name}", c) for c in self._init_attributes(cand.owner_class) if c.line < line]
         elif cand.kind == "class" and cand.owner_class is not None:
             candidates += [(c.name, c) for c in bound_candidates(cand.owner_class.body.body, "class constant", self.line_of, stem_bound_names(cand.name)) if c.line < line]
         elif cand.kind == "closure" and cand.outer_func is not None:
