@@ -125,11 +125,20 @@ class _Walk(cst.CSTVisitor):
             return False
         found = self._children.get(node) if self._children is not None and not hooked else None
         if found is not None:
-            on_visit, on_leave = self.on_visit, self.on_leave
-            for child in found:
-                on_visit(child)
-                on_leave(child)
+            self._visit_children(found)
             return False
+        self._visit_fields(node, hooked)
+        return False
+
+    def _visit_children(self, found: List[cst.CSTNode]) -> None:
+        on_visit, on_leave = self.on_visit, self.on_leave
+        for child in found:
+            on_visit(child)
+            on_leave(child)
+
+    def _visit_fields(self, node: cst.CSTNode, hooked: frozenset) -> None:
+        """The children, field by field, with the field hooks (no children table, or hooked
+        fields)."""
         for name in visit_order(node):
             if name in hooked:
                 self.on_visit_attribute(node, name)
@@ -143,7 +152,6 @@ class _Walk(cst.CSTVisitor):
                 self.on_leave(value)
             if name in hooked:
                 self.on_leave_attribute(node, name)
-        return False
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         """``CSTVisitor.on_leave``."""
@@ -182,6 +190,30 @@ class _ScopeWalk(_Walk, ScopeVisitor):
         #: node class -> (whether it is assignment-like, its leave_X)
         self._leaves: Dict[type, Tuple[bool, Optional[Callable[[cst.CSTNode], object]]]] = {}
         self._computed: Dict[cst.CSTNode, object] = self.provider._computed
+        #: node class -> no hook of any kind and not assignment-like: three quarters of the nodes
+        #: (whitespace, punctuation, statement lines), which change nothing but get the scope
+        self._inert: Dict[type, bool] = {}
+
+    def _visit_children(self, found: List[cst.CSTNode]) -> None:
+        """``on_visit`` then ``on_leave`` of each child; for an inert child that is its children,
+        then its scope, which is all the two calls would do."""
+        inert, children, computed = self._inert, self._children, self._computed
+        assert children is not None
+        for child in found:
+            kind = child.__class__
+            quiet = inert.get(kind)
+            if quiet is None:
+                quiet = inert[kind] = (
+                    self._hooks(kind) == (None, None) and not _assignment_like(kind) and not self._hooked_fields(kind)
+                )
+            inner = children.get(child) if quiet else None
+            if inner is None:
+                self.on_visit(child)
+                self.on_leave(child)
+                continue
+            if inner:
+                self._visit_children(inner)
+            computed[child] = self.scope
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         """``ScopeVisitor.on_leave``, with a type-keyed test instead of ``isinstance`` against its
