@@ -14,7 +14,6 @@ import gc
 import hashlib
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Dict, Iterable, List, Optional, Sequence
@@ -122,6 +121,8 @@ def process_files(
     if jobs <= 1:
         job = _Job(settings, mode, cache)
         return [process_one(f, job, fixers) for f in files]
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: 30 ms an in-process run skips
+
     job = _Job(settings, mode, cache, collect=True)
     sizes = sizes if sizes is not None else file_sizes(files)
     # largest first (longest-processing-time scheduling); results go back to path order below

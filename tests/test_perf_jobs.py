@@ -43,7 +43,9 @@ def test_few_files_run_in_process(tmp_path, monkeypatch):
         def __init__(self, *args, **kwargs):
             raise AssertionError("a pool was started for a handful of files")
 
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", NoPool)
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", NoPool)
     for i in range(3):
         (tmp_path / f"m{i}.py").write_text(FIXABLE)
     report = runner.run([str(tmp_path)], Settings(jobs=8, cache=False, respect_gitignore=False))
