@@ -134,19 +134,6 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                 key = key_of(target)
                 if key is None:
                     continue
-                # where the shared analysis (fixers._growth._FactCollector) takes a definition
-                defined: List[Key] = []
-                owner = ""
-                stays_in = None if outer is frame and receiver is not None else outer
-                if isinstance(target, ast.Attribute):
-                    if receiver is not None and isinstance(target.value, ast.Name) and target.value.id == receiver:
-                        defined, owner = [key], "instance"
-                elif frame is None or isinstance(frame, ast.ClassDef):
-                    defined = [key, ("attr", key[1])]  # also reached as an attribute
-                    owner = "global" if frame is None else "class"
-                elif used_by_nested(frame, key[1]):
-                    defined, owner = [key], "closure"  # a closure variable
-                    stays_in = outer
                 kind = (
                     shapes.lists if _is_list(value)
                     else shapes.deques if _is_unbounded_deque(value)
@@ -154,6 +141,19 @@ def _shapes(index: AstIndex) -> GrowthShapes:
                     else None
                 )
                 if kind is not None:
+                    # where the shared analysis (fixers._growth._FactCollector) takes a definition
+                    defined: List[Key] = []
+                    owner = ""
+                    stays_in = None if outer is frame and receiver is not None else outer
+                    if isinstance(target, ast.Attribute):
+                        if receiver is not None and isinstance(target.value, ast.Name) and target.value.id == receiver:
+                            defined, owner = [key], "instance"
+                    elif frame is None or isinstance(frame, ast.ClassDef):
+                        defined = [key, ("attr", key[1])]  # also reached as an attribute
+                        owner = "global" if frame is None else "class"
+                    elif used_by_nested(frame, key[1]):  # what nested code spells: only for these
+                        defined, owner = [key], "closure"  # a closure variable
+                        stays_in = outer
                     kind.extend(Definition(stmt, k, class_name, stays_in, owner) for k in defined)
                 elif isinstance(target, ast.Name) and value is not None and aliased(value):
                     aliases.setdefault(target.id, set()).add(key_of(value))  # type: ignore[arg-type]
