@@ -126,57 +126,26 @@ class TreeOrder:
     """One tree in libcst's visiting order (parents before children), where each node's subtree
     ends in that order, and the positions of each node class: a detector that hooks a few node
     classes is called on those nodes, in the order and with the skips of a walk, without walking
-    every node of the tree (most are names, operators and whitespace no detector hooks)."""
+    every node of the tree (most are names, operators and whitespace no detector hooks). Recorded
+    by :func:`tree_maps`, whose walk is in that order."""
 
     __slots__ = ("nodes", "ends", "by_type")
 
-    def __init__(self, root: cst.CSTNode, children: Mapping[cst.CSTNode, List[cst.CSTNode]]) -> None:
-        nodes: List[cst.CSTNode] = []
-        ends: List[int] = []  # ends[i]: the position after the last node of nodes[i]'s subtree
-        by_type: Dict[type, List[int]] = {}
-        stack: List[object] = [root]
-        pop, push, extend = stack.pop, stack.append, stack.extend
-        while stack:
-            item = pop()
-            if item.__class__ is int:  # the subtree of nodes[item] is done
-                ends[item] = len(nodes)  # type: ignore[index]
-                continue
-            index = len(nodes)
-            nodes.append(item)  # type: ignore[arg-type]
-            ends.append(index + 1)
-            kind = item.__class__
-            bucket = by_type.get(kind)
-            if bucket is None:
-                by_type[kind] = [index]
-            else:
-                bucket.append(index)
-            found = children.get(item)  # type: ignore[call-overload]
-            if found is None:
-                found = child_nodes(item)  # type: ignore[arg-type]
-            if found:
-                push(index)
-                extend(reversed(found))
-        self.nodes, self.ends, self.by_type = nodes, ends, by_type
-
-    @classmethod
-    def of(cls, nodes: List[cst.CSTNode], ends: List[int], by_type: Dict[type, List[int]]) -> "TreeOrder":
-        """The order a walk already made (:func:`tree_maps`)."""
-        order = cls.__new__(cls)
-        order.nodes, order.ends, order.by_type = nodes, ends, by_type
-        return order
+    def __init__(self, nodes: List[cst.CSTNode], ends: List[int], by_type: Dict[type, List[int]]) -> None:
+        self.nodes = nodes
+        self.ends = ends  # ends[i]: the position after the last node of nodes[i]'s subtree
+        self.by_type = by_type
 
 
 class ChildrenTable(Dict[cst.CSTNode, List[cst.CSTNode]]):
-    """Every node's children in libcst's order, for the tree under ``root``; and that tree's
-    :class:`TreeOrder`, built the first time a detector is dispatched on it."""
+    """Every node's children in libcst's order, for the tree under ``root``, and that tree's
+    :class:`TreeOrder` (both from :func:`tree_maps`)."""
 
     root: Optional[cst.CSTNode] = None
     _order: Optional[TreeOrder] = None
 
     def order(self) -> TreeOrder:
-        if self._order is None:
-            assert self.root is not None
-            self._order = TreeOrder(self.root, self)
+        assert self._order is not None, "a children table comes from tree_maps, with its order"
         return self._order
 
 
@@ -231,7 +200,7 @@ def tree_maps(root: cst.CSTNode) -> Tuple[ParentMap, Dict[cst.CSTNode, List[cst.
                 parents[child] = node  # type: ignore[assignment]
             push(index)
             extend(reversed(found))
-    children._order = TreeOrder.of(nodes, ends, by_type)
+    children._order = TreeOrder(nodes, ends, by_type)
     return parents, children
 
 

@@ -206,11 +206,14 @@ def test_nodes_in_order_are_the_walk_filtered(path):
 
 
 @pytest.mark.parametrize("path", FIXTURES[::3], ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_the_order_tree_maps_makes_is_the_order_a_walk_of_the_table_makes(path):
-    from memfix.nodes import TreeOrder, tree_maps
+def test_the_order_tree_maps_makes_is_the_walks_order(path):
+    from memfix.nodes import tree_maps, walk
 
     module = cst.parse_module(path.read_text(encoding="utf-8"))
-    children = tree_maps(module)[1]
-    made, walked = children.order(), TreeOrder(module, children)
-    assert made is children.order()  # built once, by the same walk as the table
-    assert made.nodes == walked.nodes and made.ends == walked.ends and made.by_type == walked.by_type
+    order = tree_maps(module)[1].order()
+    assert order.nodes == list(walk(module))  # parents before children, libcst's child order
+    for index in range(0, len(order.nodes), 7):
+        node = order.nodes[index]
+        assert order.ends[index] == index + sum(1 for _ in walk(node))  # where its subtree ends
+    assert sorted(i for positions in order.by_type.values() for i in positions) == list(range(len(order.nodes)))
+    assert all(type(order.nodes[i]) is kind for kind, positions in order.by_type.items() for i in positions)
