@@ -29,6 +29,7 @@ from bisect import bisect_left, bisect_right
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from memfix.astindex import AstIndex, called_name, statement_lists
+from memfix.prefilter import FilterResult, Regions
 
 Position = Tuple[int, int]
 
@@ -208,3 +209,56 @@ def managed_or_returned(
 
 
 __all__ = ["QualifiedNames", "ancestors", "full_name", "managed_or_returned"]
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def with_callees(index: AstIndex, result: FilterResult) -> FilterResult:
+    """``result``'s functions and the ones they pass arguments to, where this module defines them
+    (a top-level function or class's ``__init__`` called by name, a method of the same class
+    called on the first parameter): the detector reads a callee's body to see whether it keeps a
+    handle it is passed (memfix.fixers._callee_keeps), so the slice must not stub it out. A callee
+    declaring ``global`` makes the whole file the region, as for any kept function."""
+    if not isinstance(result, Regions):
+        return result
+    top: Dict[str, ast.stmt] = {}
+    for stmt in index.tree.body:
+        if isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):
+            top[stmt.name] = stmt  # the last definition wins, as at run time
+    owner: Dict[int, ast.ClassDef] = {}
+    methods: Dict[int, Dict[str, ast.stmt]] = {}
+    for node in index.nodes(ast.ClassDef):
+        table = methods[id(node)] = {}
+        for item in node.body:  # type: ignore[attr-defined]
+            if isinstance(item, _FUNCTIONS):
+                owner[id(item)] = node  # type: ignore[assignment]
+                table[item.name] = item
+    kept = {id(node) for node in result.nodes}
+    extra: List[ast.stmt] = []
+    for region in result.nodes:
+        cls = owner.get(id(region))
+        receiver = _first_parameter(region)
+        for call in (n for n in ast.walk(region) if isinstance(n, ast.Call) and (n.args or n.keywords)):
+            func = call.func
+            callee: Optional[ast.stmt] = None
+            if isinstance(func, ast.Name):
+                callee = top.get(func.id)
+                if isinstance(callee, ast.ClassDef):
+                    callee = methods.get(id(callee), {}).get("__init__")
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and cls is not None:
+                if func.value.id == receiver:
+                    callee = methods[id(cls)].get(func.attr)
+            if callee is not None and id(callee) not in kept:
+                kept.add(id(callee))
+                extra.append(callee)
+    if any(isinstance(n, ast.Global) for callee in extra for n in ast.walk(callee)):
+        return True
+    return Regions((*result.nodes, *extra)) if extra else result
+
+
+def _first_parameter(function: ast.stmt) -> Optional[str]:
+    if not isinstance(function, _FUNCTIONS):
+        return None
+    params = [*function.args.posonlyargs, *function.args.args]
+    return params[0].arg if params else None

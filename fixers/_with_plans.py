@@ -10,6 +10,11 @@ import libcst as cst
 
 from memfix.fixer import FixPlan
 
+#: methods that put their argument somewhere that outlives the statement
+STORING_METHODS: FrozenSet[str] = frozenset(
+    {"append", "appendleft", "extend", "add", "insert", "put", "put_nowait", "register", "setdefault", "update", "push"}
+)
+
 #: file-object methods and attributes whose results are plain data. The resource specs include
 #: them too, for the file objects their resources hand out (`sock.makefile()`, `zf.open(n)`,
 #: `proc.stdout`): the stream itself stays tracked, what it reads is data. Not here, so followed

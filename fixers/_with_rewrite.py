@@ -6,7 +6,8 @@ analysis here decides, from the handle's uses (ScopeProvider accesses, parents, 
 - not a finding: the call is already managed (with-item, ``enter_context``, ``closing``), the
   handle is returned or yielded (a factory), or it is closed in a ``finally:``;
 - no fix: the handle escapes (stored on ``self``, in a container, aliased, captured by a nested
-  function), is re-bound, used before the open or outside its block, or the statement cannot be
+  function, kept by a function this module defines that it is passed to: ``_callee_keeps``), is
+  re-bound, used before the open or outside its block, or the statement cannot be
   wrapped without changing when the call runs (conditional expressions, lambdas, loops);
 - unsafe fix: the handle is passed to a function we cannot see (it might keep it), or wrapping
   would move the call ahead of other calls in the same statement, or add a class attribute;
@@ -34,7 +35,8 @@ from libcst.metadata import (
 
 from memfix.fixer import BaseDetector
 from memfix.model import Safety
-from memfix.fixers._with_plans import NestClosingPlan, OpenerSpec, WithPlan
+from memfix.fixers._callee_keeps import callee_keeps
+from memfix.fixers._with_plans import STORING_METHODS, NestClosingPlan, OpenerSpec, WithPlan
 from memfix.nodes import calls_method_on, children_in, import_alias_name, nodes_in_order
 
 Block = Union[cst.IndentedBlock, cst.Module]
@@ -72,10 +74,6 @@ CONSUMERS: FrozenSet[str] = frozenset(
     }
 )
 
-#: methods that put their argument somewhere that outlives the statement
-STORING_METHODS: FrozenSet[str] = frozenset(
-    {"append", "appendleft", "extend", "add", "insert", "put", "put_nowait", "register", "setdefault", "update", "push"}
-)
 
 #: the names among the specs' ``detached`` that are attributes holding data, not methods: their
 #: value may be kept after the block. A method kept uncalled (`read = f.readline`,
@@ -314,6 +312,14 @@ class WithRewriteDetector(BaseDetector):
             if isinstance(ancestor, cst.BaseStatement):
                 return False
         return False
+
+    def _definition(self, name: cst.Name) -> Optional[cst.CSTNode]:
+        """The one statement binding ``name`` where it is used (a ``def``, a ``class``...), or None."""
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if scope is None:
+            return None
+        found = {a.node for a in scope[name.value] if isinstance(a, Assignment)}  # type: ignore[index]
+        return next(iter(found)) if len(found) == 1 else None
 
     def _target_text(self, target: cst.CSTNode) -> str:
         return cst.Module(body=[]).code_for_node(target)
@@ -597,7 +603,11 @@ class WithRewriteDetector(BaseDetector):
                             f"the handle is passed to `{self._call_text(func)}()`, whose result may hold it after the block"
                         )
                     else:
-                        verdict.doubt(f"the handle is passed to `{self._call_text(func)}()`, which may keep it")
+                        kept = callee_keeps(outer, ancestor, self.parent, self._definition)
+                        if kept is not None:
+                            verdict.refuse(f"the handle is passed to `{self._call_text(func)}()`: {kept}")
+                        else:
+                            verdict.doubt(f"the handle is passed to `{self._call_text(func)}()`, which may keep it")
             elif isinstance(ancestor, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
                 targets = [t.target for t in ancestor.targets] if isinstance(ancestor, cst.Assign) else [ancestor.target]
                 if verdict.unsafe and any(not isinstance(t, cst.Name) for t in targets):
@@ -711,6 +721,10 @@ class WithRewriteDetector(BaseDetector):
                     verdict.refuse(
                         f"passed to `{self._call_text(func)}()` at line {line}, whose result may hold it after the block"
                     )
+                    return
+                kept = callee_keeps(call, parent, self.parent, self._definition)
+                if kept is not None:
+                    verdict.refuse(f"passed to `{self._call_text(func)}()` at line {line}: {kept}")
                     return
                 verdict.doubt(f"`{self._call_text(func)}()` at line {line} may keep the handle")
                 return

@@ -45,6 +45,12 @@ unsafe.
 ## Fix availability
 No fix when the handle escapes: stored on `self`, in a container or under another name, captured by
 a nested function, re-bound, used outside its block, or opened conditionally or per iteration.
+A handle passed to a function this module defines (`self.initfp(f)` for a method of the same
+class, `helper(f)`, `Reader(f)` with its `__init__`) escapes when that function stores the
+parameter on an object or in a container, returns or yields it, or lets a nested function
+capture it: the with-block would close the file under the object that keeps it (CPython's
+`aifc` stores the file it opens through `self.initfp`). A callee that only reads through the
+handle leaves the fix unsafe, as for any function memfix does not follow further.
 Not reported at all: factories (the handle is returned or yielded), handles closed in `finally:`,
 and handles given to `with`, `contextlib.closing` or `ExitStack.enter_context`.
 
@@ -60,7 +66,7 @@ from typing import List, Union
 
 from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
-from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or_returned
+from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or_returned, with_callees
 from memfix.fixers._with_rewrite import CONSUMERS, MANAGING_METHODS, WithRewriteDetector
 from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
@@ -133,7 +139,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
             or (isinstance(node.func, ast.Attribute) and node.func.value.id in modules)  # type: ignore[attr-defined]
         )
     ]
-    return enclosing_functions(index.tree, _reportable(index, calls))
+    return with_callees(index, enclosing_functions(index.tree, _reportable(index, calls)))
 
 
 #: roots whose qualified names the consumer test reads (a class named like one of them makes

@@ -80,7 +80,9 @@ Per kind of object:
 No fix when the handle escapes (stored on `self`, in a container or under another name, captured
 by a nested function, re-bound, used outside its block), when a dependent value escapes, for
 `TemporaryDirectory`, for a `Popen` that is never waited for, and for a `with sqlite3.connect(...)`
-whose connection or cursors are used after the block. Not reported at
+whose connection or cursors are used after the block. A handle passed to a function this module
+defines escapes as for MF301 when that function keeps it (`asyncore.dispatcher.__init__` passes
+its socket to `self.set_socket`, which stores it). Not reported at
 all: factories (the handle is returned or yielded), handles released in `finally:` (`close()`,
 `cleanup()`, or `wait()`/`communicate()`/`kill()`/`terminate()` for a process), and handles given
 to `with`, `contextlib.closing` or `ExitStack.enter_context`.
@@ -102,7 +104,7 @@ import libcst as cst
 from memfix.astindex import AstIndex
 from memfix.fixer import Fixer, Invalid, Rule, Valid
 from memfix.fixers._with_plans import FILE_RESULTS, PATH_FILE_RESULTS, OpenerSpec
-from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or_returned
+from memfix.fixers._resource_filter import QualifiedNames, ancestors, managed_or_returned, with_callees
 from memfix.fixers._with_rewrite import CONSUMERS, MANAGING_METHODS, WithRewriteDetector, _Verdict
 from memfix.fixers._with_transform import WithRewriteTransformer
 from memfix.model import Safety
@@ -398,7 +400,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
                 root = root.value
             if isinstance(root, ast.Name) and (root.id in modules or root.id in names):
                 calls.append(node)
-    return enclosing_functions(index.tree, _reportable(index, calls))
+    return with_callees(index, enclosing_functions(index.tree, _reportable(index, calls)))
 
 
 #: first components of the qualified names the filter compares against: a class named like one

@@ -267,3 +267,118 @@ def test_a_mock_of_another_name_leaves_the_fix_safe(tmp_path: Path):
     assert "with open(p) as f:" in fixed
     assert _fixed(fixed) == fixed
     _same_behaviour(tmp_path, MOCKED_ELSEWHERE, fixed)
+
+
+# CPython's aifc passes the file it opens to `self.initfp`, which stores it: the unsafe fix closed
+# it under the object (test_aifc: "write to closed file"). A handle a visible callee keeps gets
+# no fix at all, as a handle stored on `self` directly
+KEPT_BY_A_METHOD = """\
+import sys
+
+
+class Reader:
+    def __init__(self, p):
+        f = open(p)
+        try:
+            self.initfp(f)
+        except Exception:
+            f.close()
+            raise
+
+    def initfp(self, file):
+        self._file = file
+
+    def first_line(self):
+        return self._file.readline()
+
+
+def run(p):
+    return Reader(p).first_line()
+""" + MAIN
+
+KEPT_BY_A_FUNCTION = """\
+import sys
+
+OPEN_FILES = []
+
+
+def remember(handle):
+    OPEN_FILES.append(handle)
+
+
+def run(p):
+    f = open(p)
+    remember(f)
+    return OPEN_FILES[0].readline()
+""" + MAIN
+
+KEPT_BY_A_CONSTRUCTOR = """\
+import sys
+
+
+class Registry:
+    last = None
+
+    def __init__(self, name=None, stream=None):
+        Registry.last = stream
+
+
+def run(p):
+    f = open(p)
+    Registry(name="x", stream=f)
+    return Registry.last.readline()
+""" + MAIN
+
+# negative: a callee that only reads through the handle leaves the fix as it was (unsafe: the
+# analysis does not follow what the callee passes on)
+READ_BY_A_FUNCTION = """\
+import sys
+
+
+def show(handle):
+    print(handle.readline().strip())
+
+
+def run(p):
+    f = open(p)
+    show(f)
+    f.close()
+    return "done"
+""" + MAIN
+
+
+@pytest.mark.parametrize("code", [KEPT_BY_A_METHOD, KEPT_BY_A_FUNCTION, KEPT_BY_A_CONSTRUCTOR], ids=["method", "function", "constructor"])
+def test_a_handle_a_visible_callee_keeps_gets_no_fix(tmp_path: Path, code: str):
+    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is None and "no fix" in finding.message and "stores it" in finding.message
+    assert not result.changed
+    # closing the handle once the callee returns, as the with-block would, breaks the program:
+    # what the callee kept reads a closed file
+    lines = code.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "f)" in line and "open" not in line)
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    broken = "".join([*lines[: at + 1], f"{indent}f.close()\n", *lines[at + 1 :]])
+    with pytest.raises(AssertionError, match="closed file"):
+        _same_behaviour(tmp_path, code, broken)
+
+
+def test_a_callee_that_only_reads_the_handle_leaves_the_fix_unsafe():
+    result = fix_source(READ_BY_A_FUNCTION, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
+    assert "may keep" in finding.message
+
+
+def test_the_callee_is_read_even_when_the_prefilter_slices_the_file():
+    from memfix.engine import detect
+    from memfix.fixers import FIXERS
+
+    # the callee sits far from the open, among code the slice stubs out
+    filler = "".join(f"\n\ndef unrelated_{i}(x):\n    return [x] * {i}\n" for i in range(30))
+    code = KEPT_BY_A_FUNCTION.replace("\n\ndef run(p):", filler + "\n\ndef run(p):")
+    rules = [f for f in FIXERS if f.code == "MF301"]
+    settings = Settings(select=("MF301",), cache=False)
+    sliced, whole = detect(code, "m.py", settings, rules), detect(code, "m.py", settings, rules, prefilter=False)
+    assert sliced.sliced and [f.message for f in sliced.findings] == [f.message for f in whole.findings]
+    assert "stores it" in sliced.findings[0].message
