@@ -313,6 +313,19 @@ class WithRewriteDetector(BaseDetector):
                 return False
         return False
 
+    def _result_kept(self, call: cst.Call) -> bool:
+        """What ``call`` returns is assigned, directly or as an argument of the calls around it
+        (``server = run(loop.create_server(sock=s))``: the server built on the socket outlives the
+        statement); a consumer around it (``list(csv.reader(f))``) reads it up in the statement."""
+        while True:
+            holder = self.parent(call)
+            outer = self.parent(holder) if isinstance(holder, cst.Arg) else None
+            if not isinstance(outer, cst.Call):
+                return isinstance(holder, (cst.Assign, cst.AnnAssign)) and holder.value is call
+            if self.qualified(outer.func) & CONSUMERS:
+                return False
+            call = outer
+
     def _definition(self, name: cst.Name) -> Optional[cst.CSTNode]:
         """The one statement binding ``name`` where it is used (a ``def``, a ``class``...), or None."""
         scope = self.get_metadata(ScopeProvider, name, None)
@@ -596,7 +609,7 @@ class WithRewriteDetector(BaseDetector):
                         verdict.refuse(f"the handle is stored with `.{method}()`")
                     elif self.qualified(func) & CONSUMERS:
                         pass
-                    elif ancestor.value is call and isinstance(kept, (cst.Assign, cst.AnnAssign)) and kept.value is outer:
+                    elif ancestor.value is call and self._result_kept(outer):
                         # `r = csv.reader(open(p))`: r is read after the statement, where the
                         # with-block would have closed the handle (as for a named handle)
                         verdict.refuse(
@@ -716,8 +729,7 @@ class WithRewriteDetector(BaseDetector):
                 if isinstance(func, cst.Name) and func.value in MANAGING_METHODS or method in MANAGING_METHODS:
                     verdict.skip = True
                     return
-                grand = self.parent(call)
-                if isinstance(grand, (cst.Assign, cst.AnnAssign)) and not isinstance(statement, cst.For):
+                if self._result_kept(call) and not isinstance(statement, cst.For):
                     verdict.refuse(
                         f"passed to `{self._call_text(func)}()` at line {line}, whose result may hold it after the block"
                     )

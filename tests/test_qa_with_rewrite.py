@@ -382,3 +382,45 @@ def test_the_callee_is_read_even_when_the_prefilter_slices_the_file():
     sliced, whole = detect(code, "m.py", settings, rules), detect(code, "m.py", settings, rules, prefilter=False)
     assert sliced.sliced and [f.message for f in sliced.findings] == [f.message for f in whole.findings]
     assert "stores it" in sliced.findings[0].message
+
+
+# test_asyncio's test_sendfile: `server = self.run_loop(self.loop.create_server(sock=s))` keeps
+# the socket inside the server the outer call returns; the unsafe fix closed it (EBADF)
+KEPT_THROUGH_NESTED_CALLS = """\
+import itertools
+import sys
+
+
+def run(p):
+    f = open(p)
+    rows = enumerate(itertools.chain(f))
+    return next(rows)
+""" + MAIN
+
+CONSUMED_AROUND = """\
+import itertools
+import sys
+
+
+def run(p):
+    f = open(p)
+    rows = list(enumerate(itertools.chain(f)))
+    f.close()
+    return rows
+""" + MAIN
+
+
+def test_a_value_built_from_the_handle_and_kept_through_nested_calls_gets_no_fix(tmp_path: Path):
+    result = fix_source(KEPT_THROUGH_NESTED_CALLS, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is None and "whose result may hold it" in finding.message
+    broken = KEPT_THROUGH_NESTED_CALLS.replace("    rows = enumerate(itertools.chain(f))\n", "    rows = enumerate(itertools.chain(f))\n    f.close()\n")
+    with pytest.raises(AssertionError, match="closed file"):
+        _same_behaviour(tmp_path, KEPT_THROUGH_NESTED_CALLS, broken)
+
+
+def test_a_consumer_around_the_calls_reads_the_value_up_in_the_statement(tmp_path: Path):
+    result = fix_source(CONSUMED_AROUND, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE  # chain() is not followed
+    _same_behaviour(tmp_path, CONSUMED_AROUND, result.text)
