@@ -173,7 +173,7 @@ def detect(
         index = AstIndex(tree) if tree is not None else None
         candidates, sliced, regions = _prefilter_regions(text, tree, fixers, index)
         depth_bound = index.depth_bound if index is not None else None
-        index = None
+        index = None  # it files every node of the tree: not kept alive through libcst's work
     else:
         candidates, sliced = tuple(fixers), None
     if not candidates and ast_error is None:

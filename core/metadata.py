@@ -446,10 +446,10 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         below = path.index(statement)
         while below > 0:
             starts.descend(statement)
-            below = next((i for i in range(below - 1, -1, -1) if path[i] in starts), 0)
-            if not below and path[0] not in starts:
+            inner = next((i for i in range(below - 1, -1, -1) if path[i] in starts), None)
+            if inner is None:
                 break
-            statement = path[below]
+            below, statement = inner, path[inner]
             found.append(statement)
         return found[::-1]
 
