@@ -19,7 +19,9 @@ from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, T
 N = TypeVar("N", bound=ast.AST)
 M = TypeVar("M")
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+#: the statements that define a function, and those that define a function or a class
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+DEFINITIONS = (*FUNCTIONS, ast.ClassDef)
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
@@ -433,7 +435,7 @@ def child_nodes(node: ast.AST) -> List[ast.AST]:
     return found
 
 
-def outermost(body: List[ast.stmt], kinds: tuple = _DEFS) -> List[ast.stmt]:
+def outermost(body: List[ast.stmt], kinds: tuple = DEFINITIONS) -> List[ast.stmt]:
     """Statements of ``kinds`` not nested in another of ``kinds``, in source order; walks
     statements only (a few per cent of the nodes), since a definition is always a statement."""
     found: List[ast.stmt] = []

@@ -27,12 +27,11 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, first_line, outermost, statement_lists
+from memfix.astindex import DEFINITIONS, FUNCTIONS, AstIndex, first_line, outermost, statement_lists
 from memfix.source import line_ending_of
 from memfix.splice import SpliceError, _edits, _fit_line_endings
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFS, _FUNCS = DEFINITIONS, FUNCTIONS
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
 

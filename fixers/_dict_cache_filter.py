@@ -22,7 +22,7 @@ import ast
 from bisect import bisect_right
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
-from memfix.astindex import AstIndex, outermost
+from memfix.astindex import FUNCTIONS, AstIndex, outermost
 
 #: ``match`` patterns (Python 3.10+); empty tuples on 3.9, where no node is one
 _MATCH_CAPTURES = tuple(getattr(ast, n) for n in ("MatchAs", "MatchStar") if hasattr(ast, n))
@@ -31,7 +31,7 @@ _MATCH_MAPPING = getattr(ast, "MatchMapping", ())
 Position = Tuple[int, int]
 Span = Tuple[Position, Position]
 
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FUNCS = FUNCTIONS
 #: mirrors ``_dict_cache_analysis._EVICTING``: an attribute access of one of these is an eviction
 _EVICTING: FrozenSet[str] = frozenset({"pop", "popitem", "clear", "__delitem__"})
 

@@ -29,15 +29,14 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, child_nodes, statement_lists
+from memfix.astindex import DEFINITIONS, FUNCTIONS, AstIndex, child_nodes, statement_lists
 from memfix.fixers._growth_sites import aliased, augmented_target, grown_receiver, rebinds_to_copy, targets_and_value
 from memfix.fixers._growth_vocab import BOUND_METHODS
 
 Position = Tuple[int, int]
 Key = Tuple[str, str]  # ("attr", name) or ("name", name)
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFS, _FUNCS = DEFINITIONS, FUNCTIONS
 _INITS = ("__init__", "__post_init__")
 
 

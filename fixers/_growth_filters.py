@@ -13,14 +13,14 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
-from memfix.astindex import AstIndex, Placed, called_name
+from memfix.astindex import FUNCTIONS, AstIndex, Placed, called_name
 from memfix.fixers._growth_dismiss import Key, dismissed, growth_uses, key_of
 from memfix.fixers._growth_sites import aliased, augmented_target, grown_receiver, rebinds_to_copy
 from memfix.fixers._growth_vocab import REFLECTIVE_NAMES, name_tokens, named_bound_score
 from memfix.fixers._lifetime_filter import lifetime_evidence
 from memfix.prefilter import FilterResult, spelling_regions
 
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FUNCS = FUNCTIONS
 
 Tree = Union[ast.Module, AstIndex]
 

@@ -28,7 +28,7 @@ import ast
 from bisect import bisect_left, bisect_right
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from memfix.astindex import AstIndex, called_name, statement_lists
+from memfix.astindex import DEFINITIONS, FUNCTIONS, AstIndex, called_name, statement_lists
 from memfix.prefilter import FilterResult, Regions
 
 Position = Tuple[int, int]
@@ -211,9 +211,6 @@ def managed_or_returned(
 __all__ = ["QualifiedNames", "ancestors", "full_name", "managed_or_returned"]
 
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
 def with_callees(index: AstIndex, result: FilterResult) -> FilterResult:
     """``result``'s functions and the ones they pass arguments to, where this module defines them
     (a top-level function or class's ``__init__`` called by name, a method of the same class
@@ -224,14 +221,14 @@ def with_callees(index: AstIndex, result: FilterResult) -> FilterResult:
         return result
     top: Dict[str, ast.stmt] = {}
     for stmt in index.tree.body:
-        if isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):
+        if isinstance(stmt, DEFINITIONS):
             top[stmt.name] = stmt  # the last definition wins, as at run time
     owner: Dict[int, ast.ClassDef] = {}
     methods: Dict[int, Dict[str, ast.stmt]] = {}
     for node in index.nodes(ast.ClassDef):
         table = methods[id(node)] = {}
         for item in node.body:  # type: ignore[attr-defined]
-            if isinstance(item, _FUNCTIONS):
+            if isinstance(item, FUNCTIONS):
                 owner[id(item)] = node  # type: ignore[assignment]
                 table[item.name] = item
     kept = {id(node) for node in result.nodes}
@@ -258,7 +255,7 @@ def with_callees(index: AstIndex, result: FilterResult) -> FilterResult:
 
 
 def _first_parameter(function: ast.stmt) -> Optional[str]:
-    if not isinstance(function, _FUNCTIONS):
+    if not isinstance(function, FUNCTIONS):
         return None
     params = [*function.args.posonlyargs, *function.args.args]
     return params[0].arg if params else None

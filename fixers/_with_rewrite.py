@@ -604,7 +604,6 @@ class WithRewriteDetector(BaseDetector):
                 if isinstance(outer, cst.Call):
                     func = outer.func
                     method = func.attr.value if isinstance(func, cst.Attribute) else ""
-                    kept = self.parent(outer)
                     if method in STORING_METHODS:
                         verdict.refuse(f"the handle is stored with `.{method}()`")
                     elif self.qualified(func) & CONSUMERS:
@@ -616,9 +615,9 @@ class WithRewriteDetector(BaseDetector):
                             f"the handle is passed to `{self._call_text(func)}()`, whose result may hold it after the block"
                         )
                     else:
-                        kept = callee_keeps(outer, ancestor, self.parent, self._definition)
-                        if kept is not None:
-                            verdict.refuse(f"the handle is passed to `{self._call_text(func)}()`: {kept}")
+                        keeper = callee_keeps(outer, ancestor, self.parent, self._definition)
+                        if keeper is not None:
+                            verdict.refuse(f"the handle is passed to `{self._call_text(func)}()`: {keeper}")
                         else:
                             verdict.doubt(f"the handle is passed to `{self._call_text(func)}()`, which may keep it")
             elif isinstance(ancestor, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
@@ -734,9 +733,9 @@ class WithRewriteDetector(BaseDetector):
                         f"passed to `{self._call_text(func)}()` at line {line}, whose result may hold it after the block"
                     )
                     return
-                kept = callee_keeps(call, parent, self.parent, self._definition)
-                if kept is not None:
-                    verdict.refuse(f"passed to `{self._call_text(func)}()` at line {line}: {kept}")
+                keeper = callee_keeps(call, parent, self.parent, self._definition)
+                if keeper is not None:
+                    verdict.refuse(f"passed to `{self._call_text(func)}()` at line {line}: {keeper}")
                     return
                 verdict.doubt(f"`{self._call_text(func)}()` at line {line} may keep the handle")
                 return

@@ -9,12 +9,13 @@ handle, or a bound method of it, kept past the statement, read a closed file aft
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 
-from memfix.api import fix_source
+from memfix.api import SourceResult, fix_source
 from memfix.config import Settings
-from memfix.model import Safety
+from memfix.model import Finding, Safety
 from memfix.testing import assert_same_behaviour
 
 MAIN = """
@@ -74,6 +75,13 @@ def _same_behaviour(tmp_path: Path, before: str, after: str) -> None:
     assert_same_behaviour(tmp_path, before, after, str(data))
 
 
+def _unsafe_run(code: str) -> Tuple[SourceResult, Finding]:
+    """The unsafe fixes too, on a program with one MF301 finding: the result and that finding."""
+    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
+    (finding,) = result.findings
+    return result, finding
+
+
 def _fixed(code: str) -> str:
     result = fix_source(code, Settings(select=("MF301",), cache=False))
     assert result.error is None
@@ -87,8 +95,7 @@ def test_safe_fix_keeps_behaviour_of_lazy_readers(tmp_path: Path, code: str):
 
 @pytest.mark.parametrize("code", [LAZY_GENERATOR, BOUND_METHOD], ids=["generator", "bound-method"])
 def test_lazy_reader_is_reported_without_a_fix(code: str):
-    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(code)
     assert finding.fix is None or finding.fix.safety is not Safety.SAFE
     assert result.text == code
 
@@ -196,8 +203,7 @@ def run(p):
 )
 def test_what_depends_on_the_handle_stays_inside_the_block_or_the_fix_is_not_safe(tmp_path: Path, code: str):
     _same_behaviour(tmp_path, code, _fixed(code))
-    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(code)
     assert finding.fix is None or finding.fix.safety is Safety.UNSAFE
     if finding.fix is not None:
         _same_behaviour(tmp_path, code, result.text)  # the block reaches the descriptor's last use
@@ -205,8 +211,7 @@ def test_what_depends_on_the_handle_stays_inside_the_block_or_the_fix_is_not_saf
 
 def test_a_kept_close_method_makes_the_fix_unsafe():
     code = "class T:\n    def test(self, p):\n        f = open(p)\n        self.addCleanup(f.close)\n        return len(f.read())\n"
-    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(code)
     assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
     assert "`f.close`" in finding.message and "addCleanup" in finding.message
 
@@ -256,8 +261,7 @@ def run(p):
 
 def test_an_opener_a_mock_may_replace_gets_no_safe_fix(tmp_path: Path):
     _same_behaviour(tmp_path, MOCKED_OPEN, _fixed(MOCKED_OPEN))
-    result = fix_source(MOCKED_OPEN, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(MOCKED_OPEN)
     assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
     assert "mock" in finding.message and "line 6" in finding.message
 
@@ -349,8 +353,7 @@ def run(p):
 
 @pytest.mark.parametrize("code", [KEPT_BY_A_METHOD, KEPT_BY_A_FUNCTION, KEPT_BY_A_CONSTRUCTOR], ids=["method", "function", "constructor"])
 def test_a_handle_a_visible_callee_keeps_gets_no_fix(tmp_path: Path, code: str):
-    result = fix_source(code, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(code)
     assert finding.fix is None and "no fix" in finding.message and "stores it" in finding.message
     assert not result.changed
     # closing the handle once the callee returns, as the with-block would, breaks the program:
@@ -364,8 +367,7 @@ def test_a_handle_a_visible_callee_keeps_gets_no_fix(tmp_path: Path, code: str):
 
 
 def test_a_callee_that_only_reads_the_handle_leaves_the_fix_unsafe():
-    result = fix_source(READ_BY_A_FUNCTION, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(READ_BY_A_FUNCTION)
     assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
     assert "may keep" in finding.message
 
@@ -411,8 +413,7 @@ def run(p):
 
 
 def test_a_value_built_from_the_handle_and_kept_through_nested_calls_gets_no_fix(tmp_path: Path):
-    result = fix_source(KEPT_THROUGH_NESTED_CALLS, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(KEPT_THROUGH_NESTED_CALLS)
     assert finding.fix is None and "whose result may hold it" in finding.message
     broken = KEPT_THROUGH_NESTED_CALLS.replace("    rows = enumerate(itertools.chain(f))\n", "    rows = enumerate(itertools.chain(f))\n    f.close()\n")
     with pytest.raises(AssertionError, match="closed file"):
@@ -420,7 +421,7 @@ def test_a_value_built_from_the_handle_and_kept_through_nested_calls_gets_no_fix
 
 
 def test_a_consumer_around_the_calls_reads_the_value_up_in_the_statement(tmp_path: Path):
-    result = fix_source(CONSUMED_AROUND, Settings(select=("MF301",), cache=False, unsafe_fixes=True))
-    (finding,) = result.findings
+    result, finding = _unsafe_run(CONSUMED_AROUND)
     assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE  # chain() is not followed
     _same_behaviour(tmp_path, CONSUMED_AROUND, result.text)
+    assert fix_source(result.text, Settings(select=("MF301",), cache=False, unsafe_fixes=True)).text == result.text
