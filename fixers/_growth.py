@@ -1113,8 +1113,19 @@ def owning_rule(c: Container) -> Optional[str]:
 
 
 def deque_compatible(c: Container) -> bool:
-    """Every use works on a deque, counting tail slices (rewritten to ``list(x)``) as working."""
-    return all(u.deque_ok or (u.tail_slice is not None and u.tail is not None) for u in c.uses if u.effect is not Effect.TRIM)
+    """Every use works on a deque, counting tail slices (rewritten to ``list(x)``) as working, and
+    some use in this module reads it. A container nothing here reads is read by code out of sight
+    (``TestResult.skipped`` is only appended to in ``unittest.result``; the runner and the tests
+    read it, and compare it with lists): a deque changes the type every such reader gets, where an
+    in-place trim only shows them less, which is what an unsafe fix may do."""
+    return read_in_sight(c) and all(
+        u.deque_ok or (u.tail_slice is not None and u.tail is not None) for u in c.uses if u.effect is not Effect.TRIM
+    )
+
+
+def read_in_sight(c: Container) -> bool:
+    """Some use in this module reads ``c`` (or hands it on): not only grows it."""
+    return any(u.effect in (Effect.READ, Effect.ESCAPE) or u.sees is not Sees.NOTHING for u in c.uses)
 
 
 #: identifiers that show a module pickling objects: a defaultdict's factory is pickled with it,
@@ -1151,7 +1162,7 @@ def problems(c: Container, bound: Bound, exact: bool = False) -> List[str]:
             f"`{c.name}` is a dataclass field: the generated `__repr__` and `__eq__`, and `dataclasses.asdict()`, "
             "see the whole list and its type"
         )
-    if not any(u.effect in (Effect.READ, Effect.ESCAPE) or u.sees is not Sees.NOTHING for u in c.uses):
+    if not read_in_sight(c):
         found.append("nothing in this module reads it, so whoever does is out of sight")
     for u in c.uses:
         if u.unresolved:
@@ -1174,4 +1185,5 @@ __all__ = [
     "deque_compatible",
     "owning_rule",
     "problems",
+    "read_in_sight",
 ]

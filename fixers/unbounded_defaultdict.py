@@ -37,7 +37,8 @@ class ErrorEngine:
 ```
 
 ## Fix safety
-When every per-key use works on a deque, each key's list becomes `deque(maxlen=N)` (a
+When every per-key use works on a deque (and something in the module reads the mapping: readers
+out of sight keep getting lists), each key's list becomes `deque(maxlen=N)` (a
 `dict[str, list[T]]` annotation becomes `dict[str, deque[T]]`, tail reads `d[k][-K:]` with K >= N
 become `list(d[k])`); otherwise `del d[k][:-N]` follows each append. N is chosen as in MF101. Safe
 when every reader of a key's list looks only at its last N items. Unsafe when a reader sees a whole

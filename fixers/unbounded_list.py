@@ -50,7 +50,8 @@ an object of unknown type may be this list, or when nothing shows that the owner
 
 ## Fix availability
 Lists whose uses need a list (slices other than the tail, `+`, `sort()`, `json.dumps`, comparison
-with a list, returned or passed on) are MF102's. Not reported: locals, lists that are cleared,
+with a list, returned or passed on) are MF102's, and so are lists nothing in the module reads: their
+readers are elsewhere, and a deque would change the type they get. Not reported: locals, lists that are cleared,
 popped, trimmed, re-bound or length-checked anywhere in the module, lists only filled while they are
 built (in `__init__` or at import time).
 

@@ -1,7 +1,9 @@
 """## What it does
 Finds the same growth as MF101 (a list that outlives a call, is appended to and never cleared,
 popped, trimmed or re-bound) where the code needs list semantics: it slices the list, concatenates
-it, sorts it, serialises it, compares it with a list, or hands it to code memfix cannot see.
+it, sorts it, serialises it, compares it with a list, or hands it to code memfix cannot see. A
+list that nothing in its module reads is MF102's too: its readers are elsewhere, so it keeps its
+type and only its old items go.
 
 ## Why is this bad?
 The list grows by one item per event for the life of the process. A `deque` would not fit

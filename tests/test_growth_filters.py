@@ -487,6 +487,9 @@ class Tracker:
     def add(self, value):
         self.history.append(value)
 
+    def latest(self):
+        return self.history[-1]
+
     def set_limit(self, n):
         self.max_history = n
 

@@ -10,6 +10,8 @@ any bound; a safe fix must print the same thing. Found by black-box testing:
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,57 @@ def test_unrelated_getattr_keeps_the_safe_fix(tmp_path: Path):
     fixed = _fix(PLAIN)
     assert "deque(maxlen=" in fixed
     assert_same_behaviour(tmp_path, PLAIN, fixed)
+
+
+# -- a list nothing in its module reads: the readers are elsewhere, and keep getting a list ------
+
+RESULT_MODULE = """\
+class Result:
+    def __init__(self):
+        self.skipped = []
+
+    def add_skip(self, test, reason):
+        self.skipped.append((test, reason))
+"""
+
+#: a reader in another module, as unittest's runner and tests read ``TestResult.skipped``
+OUTSIDE_READER = """\
+import result
+
+r = result.Result()
+r.add_skip("t1", "why")
+print(r.skipped == [("t1", "why")], r.skipped[:1], r.skipped + [], isinstance(r.skipped, list))
+"""
+
+
+def _unsafe(code: str):
+    return fix_source(code, Settings(select=("MF1",), cache=False, unsafe_fixes=True))
+
+
+def test_a_list_only_grown_here_is_trimmed_in_place_not_made_a_deque(tmp_path: Path):
+    """unittest's ``TestResult.skipped`` became ``deque(maxlen=1000)`` under --unsafe-fixes and the
+    tests that compare it with lists failed. Unsafe means a reader may see less, not a different
+    type: the trim keeps the list, and the reader elsewhere runs as before."""
+    fixed = _unsafe(RESULT_MODULE)
+    assert fixed.error is None
+    [finding] = fixed.findings
+    assert finding.code == "MF102" and finding.fix is not None and finding.fix.safety is Safety.UNSAFE
+    assert "deque" not in fixed.text and "del self.skipped[:-1000]" in fixed.text
+    outputs = []
+    for module in (RESULT_MODULE, fixed.text):
+        (tmp_path / "result.py").write_text(module)
+        (tmp_path / "reader.py").write_text(OUTSIDE_READER)
+        run = subprocess.run([sys.executable, "reader.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+    assert _unsafe(fixed.text).changed is False
+
+
+def test_a_list_read_here_with_deque_compatible_reads_still_becomes_a_deque():
+    """negative case: one reader in sight (``len()``) and the list stays MF101's deque."""
+    code = RESULT_MODULE + "\n    def count(self):\n        return len(self.skipped)\n"
+    fixed = _unsafe(code)
+    [finding] = fixed.findings
+    assert finding.code == "MF101"
+    assert "deque(maxlen=1000)" in fixed.text
