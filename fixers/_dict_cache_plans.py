@@ -227,11 +227,12 @@ class DictCachePlanner(DictCacheAnalysis):
             raise Refusal("neither `OrderedDict` nor `collections.OrderedDict` can be written without shadowing a name")
         ops: Dict[int, Tuple[Stmt, List[Stmt], List[Stmt]]] = {}
         bound_used: Optional[Bound] = None
+        order_seen = self._order_seen(cand)
         for use in cand.uses:
             if use.kind in ("member", "other"):
                 continue
             dict_code = self.code(use.node)
-            if use.kind in ("read", "get", "setdefault", "mutate"):
+            if use.kind in ("read", "get", "setdefault", "mutate") and not order_seen:
                 stmt, conditional = self.statement_of(use)
                 key = self.simple_key(use)
                 present = use.kind == "read" and not conditional and self._known_present(stmt, dict_code, key)
@@ -251,15 +252,32 @@ class DictCachePlanner(DictCacheAnalysis):
         reasons = [r for r in (unsafe, threads) if r]
         safety = Safety.UNSAFE if reasons else Safety.SAFE
         reason = "; ".join(reasons) if reasons else "memo shape: a miss recomputes the value from the key"
+        kind = "LRU"
+        if order_seen:
+            kind = "first-in first-out cache"
+            reason += f"; entries stay in insertion order, which {order_seen} sees: a lookup does not move its key to the end"
         return DictCachePlan(
             safety=safety,
-            description=f"make `{self._display(cand)}` a bounded LRU ({ref.code}, {bound_used.code} entries)",
+            description=f"make `{self._display(cand)}` a bounded {kind} ({ref.code}, {bound_used.code} entries)",
             reason=f"{reason}; {bound_used.describe()}{note}",
             ops=tuple((stmt, StmtOp(before=tuple(b), after=tuple(a))) for stmt, b, a in ops.values()),
             value_node=cand.define_value,
             value_replacement=value,
             imports=((ref.add_module, ref.add_obj),) if ref.add_module else (),
         )
+
+    def _order_seen(self, cand: Candidate) -> str:
+        """The first use that may see the dict's order ("" for none): an LRU moves each looked-up
+        key to the end, so iterating it (graphlib's ``TopologicalSorter`` walks ``_node2info``)
+        would see the entries reordered, not only fewer of them. Keyed lookups, stores and
+        membership tests never see the order; anything else may."""
+        for use in cand.uses:
+            if use.kind == "other":
+                return f"the use at line {use.line}"
+        if cand.foreign:
+            node = cand.foreign[0]
+            return f"`{self.code(node)}` at line {self.line_of(node)}"
+        return ""
 
     def cachetools_plan(self, cand: Candidate, unsafe: str, threads: str) -> Union[DictCachePlan, str]:
         assert self.module is not None

@@ -28,7 +28,10 @@ def lookup(key):
 ```
 A cache shared by several functions or methods becomes a bounded LRU in place:
 `collections.OrderedDict()`, `d.move_to_end(k)` before every read of a hit, and
-`while len(d) > N: d.popitem(last=False)` after every insert. With `--lru-backend cachetools`
+`while len(d) > N: d.popitem(last=False)` after every insert. When some use may see the order
+(the dict is iterated, measured, passed on or reached from outside), there is no `move_to_end`: the
+cache evicts first-in first-out, so the entries stay in insertion order and such a reader sees
+fewer of them, never reordered. With `--lru-backend cachetools`
 (config `lru-backend = "cachetools"`), and only when the project declares `cachetools` as a
 dependency, the dict becomes `cachetools.LRUCache(maxsize=N)` and no other line changes.
 
@@ -56,7 +59,7 @@ The `lru_cache` rewrite is used for a private module dict used by exactly one mo
 function, keyed by exactly its plain positional parameters, whose body starts with the lookup and
 ends with the store (no other return), and which does not call itself (a C `lru_cache` wrapper
 halves the usable recursion depth on CPython 3.11). The in-place LRU is offered only when every
-read and write site can be rewritten: one statement per line, a simple key (a name, attribute or
+read (the first-in first-out cache rewrites none) and write site can be rewritten: one statement per line, a simple key (a name, attribute or
 constant), no reads inside lambdas, comprehensions or `while`/`elif` conditions. Otherwise the
 finding is reported without a fix.
 Not reported: dicts filled only at import time, dicts that already evict or are re-bound or

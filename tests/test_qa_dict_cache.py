@@ -118,3 +118,58 @@ def test_value_depending_on_a_global_re_bound_at_run_time_is_not_a_safe_memo(tmp
     sliced = engine.detect(GLOBAL_STAMPER, "g.py", settings, rules)
     whole = engine.detect(GLOBAL_STAMPER, "g.py", settings, rules, prefilter=False)
     assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
+
+
+# -- an iterated dict keeps its order: the unsafe fix evicts first-in first-out --------------------
+
+#: graphlib's shape: a dict looked up by key and walked in insertion order (``.values()``). An
+#: LRU moves each looked-up key to the end, so the walk saw the nodes reordered and
+#: TopologicalSorter's results changed under --unsafe-fixes (CPython's test_graphlib failed)
+ORDERED_WALK = '''\
+class Graph:
+    """Long-lived graph service."""
+
+    def __init__(self):
+        self._nodes = {}
+
+    def node(self, name):
+        if (info := self._nodes.get(name)) is None:
+            self._nodes[name] = info = [name]
+        return info
+
+    def names(self):
+        return [info[0] for info in self._nodes.values()]
+
+
+g = Graph()
+for name in ("a", "b", "c", "a", "b"):
+    g.node(name)
+print(g.names())
+'''
+
+
+def _unsafe_fix(code: str):
+    result = fix_source(code, Settings(select=("MF201",), cache=False, unsafe_fixes=True))
+    assert result.error is None
+    return result
+
+
+def test_an_iterated_dict_is_bounded_without_reordering_it(tmp_path: Path):
+    fixed = _unsafe_fix(ORDERED_WALK)
+    [finding] = fixed.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
+    assert "first-in first-out" in finding.fix.description
+    assert "popitem(last=False)" in fixed.text and "move_to_end" not in fixed.text
+    assert_same_behaviour(tmp_path, ORDERED_WALK, fixed.text)
+    assert _unsafe_fix(fixed.text).changed is False
+
+
+def test_a_dict_only_looked_up_by_key_stays_an_lru():
+    """negative case: no use sees the order, so a lookup still refreshes its key."""
+    code = ORDERED_WALK.replace("        return [info[0] for info in self._nodes.values()]\n", "        return self._nodes.get(name)\n").replace(
+        "def names(self):", "def peek(self, name):"
+    ).replace("print(g.names())", "print(g.peek('a'))")
+    fixed = _unsafe_fix(code)
+    [finding] = fixed.findings
+    assert finding.fix is not None and "LRU" in finding.fix.description
+    assert "move_to_end" in fixed.text
