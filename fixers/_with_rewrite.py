@@ -314,17 +314,47 @@ class WithRewriteDetector(BaseDetector):
         return False
 
     def _result_kept(self, call: cst.Call) -> bool:
-        """What ``call`` returns is assigned, directly or as an argument of the calls around it
-        (``server = run(loop.create_server(sock=s))``: the server built on the socket outlives the
-        statement); a consumer around it (``list(csv.reader(f))``) reads it up in the statement."""
+        """What ``call`` returns is assigned or returned, directly or as an argument of the calls
+        around it (``server = run(loop.create_server(sock=s))``: the server built on the socket
+        outlives the statement); a consumer around it (``list(csv.reader(f))``) reads it up in the
+        statement."""
         while True:
             holder = self.parent(call)
             outer = self.parent(holder) if isinstance(holder, cst.Arg) else None
             if not isinstance(outer, cst.Call):
-                return isinstance(holder, (cst.Assign, cst.AnnAssign)) and holder.value is call
+                return isinstance(holder, (cst.Assign, cst.AnnAssign, cst.Return)) and holder.value is call
             if self.qualified(outer.func) & CONSUMERS:
                 return False
             call = outer
+
+    def _pass_to_call(self, arg: cst.Arg, verdict: "_Verdict", subject: str, at: str = "", result_counts: bool = True) -> None:
+        """Judge a value that holds the open resource (the handle, or one built from it) passed as
+        ``arg`` to the call around it: the one decision for an open call that is itself an argument,
+        a named handle and a dependent value, so each check reaches all three. ``subject`` and
+        ``at`` word the reason ("the handle", " at line 12"); ``result_counts``: the value is the
+        resource itself or read from it, so the call's result may hold it.
+
+        A storing method keeps it; a consumer (``list``, ``json.load``) reads it up within the
+        statement; a call whose result is kept (assigned, also through the calls around it, or
+        returned) may hold it in that result after the block; a callee this module defines that
+        stores, returns or captures its parameter keeps it; any other call may keep it."""
+        call = self.parent(arg)
+        assert isinstance(call, cst.Call)
+        func = call.func
+        method = func.attr.value if isinstance(func, cst.Attribute) else ""
+        callee = self._call_text(func)
+        if method in STORING_METHODS:
+            verdict.refuse(f"{subject} is stored with `.{method}()`{at}")
+        elif self.qualified(func) & CONSUMERS:
+            return
+        elif result_counts and self._result_kept(call):
+            verdict.refuse(f"{subject} is passed to `{callee}()`{at}, whose result may hold it after the block")
+        else:
+            keeper = callee_keeps(call, arg, self.parent, self._definition)
+            if keeper is not None:
+                verdict.refuse(f"{subject} is passed to `{callee}()`{at}: {keeper}")
+            else:
+                verdict.doubt(f"{subject} is passed to `{callee}()`{at}, which may keep it")
 
     def _definition(self, name: cst.Name) -> Optional[cst.CSTNode]:
         """The one statement binding ``name`` where it is used (a ``def``, a ``class``...), or None."""
@@ -599,27 +629,11 @@ class WithRewriteDetector(BaseDetector):
             elif isinstance(ancestor, (cst.Tuple, cst.List, cst.Set, cst.Dict, cst.DictElement, cst.Element)):
                 if not self._inside_consumer(ancestor, statement):
                     verdict.refuse("the handle is put in a container")
-            elif isinstance(ancestor, cst.Arg):
-                outer = self.parent(ancestor)
-                if isinstance(outer, cst.Call):
-                    func = outer.func
-                    method = func.attr.value if isinstance(func, cst.Attribute) else ""
-                    if method in STORING_METHODS:
-                        verdict.refuse(f"the handle is stored with `.{method}()`")
-                    elif self.qualified(func) & CONSUMERS:
-                        pass
-                    elif ancestor.value is call and self._result_kept(outer):
-                        # `r = csv.reader(open(p))`: r is read after the statement, where the
-                        # with-block would have closed the handle (as for a named handle)
-                        verdict.refuse(
-                            f"the handle is passed to `{self._call_text(func)}()`, whose result may hold it after the block"
-                        )
-                    else:
-                        keeper = callee_keeps(outer, ancestor, self.parent, self._definition)
-                        if keeper is not None:
-                            verdict.refuse(f"the handle is passed to `{self._call_text(func)}()`: {keeper}")
-                        else:
-                            verdict.doubt(f"the handle is passed to `{self._call_text(func)}()`, which may keep it")
+            elif isinstance(ancestor, cst.Arg) and isinstance(self.parent(ancestor), cst.Call):
+                # `r = csv.reader(open(p))`: r is read after the statement, where the with-block
+                # would have closed the handle (as for a named handle). Further out, the argument
+                # is a call's result, and whether that result is kept was asked of the inner call
+                self._pass_to_call(ancestor, verdict, "the handle", result_counts=ancestor.value is call)
             elif isinstance(ancestor, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
                 targets = [t.target for t in ancestor.targets] if isinstance(ancestor, cst.Assign) else [ancestor.target]
                 if verdict.unsafe and any(not isinstance(t, cst.Name) for t in targets):
@@ -720,24 +734,10 @@ class WithRewriteDetector(BaseDetector):
             if isinstance(call, cst.Call):
                 func = call.func
                 method = func.attr.value if isinstance(func, cst.Attribute) else ""
-                if method in STORING_METHODS:
-                    verdict.refuse(f"stored with `.{method}()` at line {line}")
-                    return
-                if self.qualified(func) & CONSUMERS:
-                    return
                 if isinstance(func, cst.Name) and func.value in MANAGING_METHODS or method in MANAGING_METHODS:
-                    verdict.skip = True
+                    verdict.skip = True  # `stack.enter_context(f)`, `closing(f)`: managed already
                     return
-                if self._result_kept(call) and not isinstance(statement, cst.For):
-                    verdict.refuse(
-                        f"passed to `{self._call_text(func)}()` at line {line}, whose result may hold it after the block"
-                    )
-                    return
-                keeper = callee_keeps(call, parent, self.parent, self._definition)
-                if keeper is not None:
-                    verdict.refuse(f"passed to `{self._call_text(func)}()` at line {line}: {keeper}")
-                    return
-                verdict.doubt(f"`{self._call_text(func)}()` at line {line} may keep the handle")
+                self._pass_to_call(parent, verdict, "the handle", f" at line {line}")
                 return
         if isinstance(parent, cst.Del):
             verdict.refuse(f"deleted at line {line}")
@@ -821,25 +821,9 @@ class WithRewriteDetector(BaseDetector):
                 return self._attached_flow(holder, verdict, spec, depth)
         if isinstance(parent, cst.BinaryOperation):
             return self._attached_flow(parent, verdict, spec, depth)
-        if isinstance(parent, cst.Arg):
-            call = self.parent(parent)
-            if isinstance(call, cst.Call):
-                func = call.func
-                method = func.attr.value if isinstance(func, cst.Attribute) else ""
-                if method in STORING_METHODS:
-                    verdict.refuse(f"`{shown}` at line {line} depends on the open handle and is stored with `.{method}()`")
-                elif self.qualified(func) & CONSUMERS:
-                    pass
-                elif isinstance(self.parent(call), (cst.Assign, cst.AnnAssign, cst.Return)):
-                    verdict.refuse(
-                        f"`{shown}` at line {line} depends on the open handle and is passed to "
-                        f"`{self._call_text(func)}()`, whose result may hold it after the block"
-                    )
-                else:
-                    verdict.doubt(
-                        f"`{shown}` at line {line} depends on the open handle, and `{self._call_text(func)}()` may keep it"
-                    )
-                return []
+        if isinstance(parent, cst.Arg) and isinstance(self.parent(parent), cst.Call):
+            self._pass_to_call(parent, verdict, f"`{shown}`, which depends on the open handle,", f" at line {line}")
+            return []
         if (
             isinstance(parent, cst.Assign)
             and parent.value is value

@@ -50,7 +50,9 @@ class, `helper(f)`, `Reader(f)` with its `__init__`) escapes when that function 
 parameter on an object or in a container, returns or yields it, or lets a nested function
 capture it: the with-block would close the file under the object that keeps it (CPython's
 `aifc` stores the file it opens through `self.initfp`). A callee that only reads through the
-handle leaves the fix unsafe, as for any function memfix does not follow further.
+handle leaves the fix unsafe, as for any function memfix does not follow further. A value that
+still depends on the open file (`f.buffer`, `f.fileno()`, a bound method) gets the same checks as
+the handle: kept by such a function, or by the result of the calls it is passed to, it escapes.
 Not reported at all: factories (the handle is returned or yielded), handles closed in `finally:`,
 and handles given to `with`, `contextlib.closing` or `ExitStack.enter_context`.
 

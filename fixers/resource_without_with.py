@@ -82,7 +82,8 @@ by a nested function, re-bound, used outside its block), when a dependent value 
 `TemporaryDirectory`, for a `Popen` that is never waited for, and for a `with sqlite3.connect(...)`
 whose connection or cursors are used after the block. A handle passed to a function this module
 defines escapes as for MF301 when that function keeps it (`asyncore.dispatcher.__init__` passes
-its socket to `self.set_socket`, which stores it). Not reported at
+its socket to `self.set_socket`, which stores it), and so does a dependent value (a cursor,
+`proc.stdout`) kept the same way. Not reported at
 all: factories (the handle is returned or yielded), handles released in `finally:` (`close()`,
 `cleanup()`, or `wait()`/`communicate()`/`kill()`/`terminate()` for a process), and handles given
 to `with`, `contextlib.closing` or `ExitStack.enter_context`.

@@ -425,3 +425,50 @@ def test_a_consumer_around_the_calls_reads_the_value_up_in_the_statement(tmp_pat
     assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE  # chain() is not followed
     _same_behaviour(tmp_path, CONSUMED_AROUND, result.text)
     assert fix_source(result.text, Settings(select=("MF301",), cache=False, unsafe_fixes=True)).text == result.text
+
+
+# -- a value built from the handle goes through the same checks as the handle ---------------------
+
+#: ``f.buffer`` is not plain data: it is the open stream under the text file. Passed to a function
+#: of this module that keeps it, it outlives the with-block that would close it
+DEPENDENT_KEPT_BY_CALLEE = KEPT_BY_A_FUNCTION.replace("    remember(f)\n", "    raw = f.buffer\n    remember(raw)\n")
+
+#: the same value, kept through nested calls whose outermost result is assigned
+DEPENDENT_KEPT_THROUGH_NESTED_CALLS = """\
+import itertools
+import sys
+
+
+def run(p):
+    f = open(p)
+    raw = f.buffer
+    rows = enumerate(itertools.chain(raw))
+    return next(rows)
+""" + MAIN
+
+
+@pytest.mark.parametrize(
+    "code, reason",
+    [(DEPENDENT_KEPT_BY_CALLEE, "is passed to `remember()` at line 13: "), (DEPENDENT_KEPT_THROUGH_NESTED_CALLS, "whose result may hold it")],
+    ids=["callee-keeps", "nested-calls"],
+)
+def test_a_value_built_from_the_handle_and_kept_gets_no_fix(tmp_path: Path, code: str, reason: str):
+    """Both checks were only asked of the handle itself (session 9), so these two were unsafe
+    fixes that close the stream under the value that holds it."""
+    result, finding = _unsafe_run(code)
+    assert finding.fix is None, finding.message
+    assert "`raw`, which depends on the open handle," in finding.message and reason in finding.message
+    last = "    remember(raw)\n" if "remember(raw)" in code else "    rows = enumerate(itertools.chain(raw))\n"
+    broken = code.replace(last, last + "    f.close()\n")
+    with pytest.raises(AssertionError, match="closed file"):
+        _same_behaviour(tmp_path, code, broken)
+
+
+def test_a_value_built_from_the_handle_and_passed_to_a_callee_that_only_reads_it_stays_unsafe(tmp_path: Path):
+    """negative case: a callee of this module that reads its parameter and keeps nothing."""
+    code = DEPENDENT_KEPT_BY_CALLEE.replace("    OPEN_FILES.append(handle)\n", "    OPEN_FILES.append(handle.readline())\n").replace(
+        "    return OPEN_FILES[0].readline()\n", "    return OPEN_FILES[0]\n"
+    )
+    result, finding = _unsafe_run(code)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
+    _same_behaviour(tmp_path, code, result.text)
