@@ -327,7 +327,7 @@ class WithRewriteDetector(BaseDetector):
                 return False
             call = outer
 
-    def _pass_to_call(self, arg: cst.Arg, verdict: "_Verdict", subject: str, at: str = "", result_counts: bool = True) -> None:
+    def _pass_to_call(self, arg: cst.Arg, verdict: _Verdict, subject: str, at: str = "", result_counts: bool = True) -> None:
         """Judge a value that holds the open resource (the handle, or one built from it) passed as
         ``arg`` to the call around it: the one decision for an open call that is itself an argument,
         a named handle and a dependent value, so each check reaches all three. ``subject`` and
