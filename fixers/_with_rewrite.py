@@ -314,14 +314,19 @@ class WithRewriteDetector(BaseDetector):
         return False
 
     def _result_kept(self, call: cst.Call) -> bool:
-        """What ``call`` returns is assigned or returned, directly or as an argument of the calls
-        around it (``server = run(loop.create_server(sock=s))``: the server built on the socket
-        outlives the statement); a consumer around it (``list(csv.reader(f))``) reads it up in the
-        statement."""
+        """What ``call`` returns is assigned, bound by ``with ... as``, or returned, directly or as
+        an argument of the calls around it (``server = run(loop.create_server(sock=s))``: the
+        server built on the socket outlives the statement); a consumer around it
+        (``list(csv.reader(f))``) reads it up in the statement."""
         while True:
             holder = self.parent(call)
             outer = self.parent(holder) if isinstance(holder, cst.Arg) else None
             if not isinstance(outer, cst.Call):
+                if isinstance(holder, cst.WithItem):
+                    # `with Popen(stdin=f) as p:` binds the result as `p = Popen(stdin=f)` does,
+                    # and is what this rule rewrites that assignment into: the two must agree, or
+                    # a second run would fix what the first refused
+                    return holder.item is call and holder.asname is not None
                 return isinstance(holder, (cst.Assign, cst.AnnAssign, cst.Return)) and holder.value is call
             if self.qualified(outer.func) & CONSUMERS:
                 return False

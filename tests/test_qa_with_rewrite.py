@@ -472,3 +472,38 @@ def test_a_value_built_from_the_handle_and_passed_to_a_callee_that_only_reads_it
     result, finding = _unsafe_run(code)
     assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE
     _same_behaviour(tmp_path, code, result.text)
+
+
+# -- a result bound by `with ... as` is kept like an assigned one ---------------------------------
+
+#: ``proc = Popen(stdin=tf)`` keeps ``tf`` in ``proc``, so ``tf`` gets no fix, while ``proc`` gets
+#: a with-block. A second run then read ``with Popen(stdin=tf) as proc:`` as a call whose result
+#: nobody keeps, and wrapped ``tf`` too: CPython's test_subprocess and test_socket changed again on
+#: every second run of ``bench/corpus_run.py``
+KEPT_BY_A_PROCESS = """\
+import subprocess
+import sys
+import tempfile
+
+
+def run(p):
+    tf = tempfile.TemporaryFile()
+    tf.write(open(p, "rb").read())
+    tf.seek(0)
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; print(sys.stdin.read())"], stdin=tf, stdout=subprocess.PIPE)
+    out = proc.communicate()[0]
+    return out.decode().split()
+""" + MAIN
+
+
+def test_unsafe_fixes_are_idempotent_when_a_result_moves_into_a_with_item(tmp_path: Path):
+    settings = Settings(select=("MF3",), cache=False, unsafe_fixes=True)
+    first = fix_source(KEPT_BY_A_PROCESS, settings)
+    assert first.error is None and first.changed
+    assert "with subprocess.Popen(" in first.text and "tf = tempfile.TemporaryFile()" in first.text
+    second = fix_source(first.text, settings)
+    assert second.error is None
+    assert second.text == first.text
+    [kept] = [f for f in second.findings if f.symbol == "run.tf"]
+    assert kept.fix is None and "whose result may hold it" in kept.message
+    _same_behaviour(tmp_path, KEPT_BY_A_PROCESS, first.text)
