@@ -182,9 +182,16 @@ class GrowthAnalysis:
             # scope accesses come out of sets: put uses in source order so that messages, the
             # evidence they cite and the plans are the same on every run
             container.uses.sort(key=self._position)
+            self._mark_reads_in_trims(container)
             self._mark_growth_during_iteration(container)
             container.confidence, container.confidence_reason = self._confidence(container)
         return [c for c in self.containers if self._is_candidate(c)]
+
+    def _mark_reads_in_trims(self, c: Container) -> None:
+        trims = [site for u in c.uses if u.effect is Effect.TRIM for site in (u.statement, u.trim) if site is not None]
+        for u in c.uses if trims else ():
+            if u.effect is not Effect.TRIM and any(self.meta.is_inside(u.node, site) for site in trims):
+                u.in_trim = True
 
     def _position(self, use: Use) -> Tuple[int, int, str]:
         pos = self.meta.get(PositionProvider, use.node)
@@ -1124,8 +1131,9 @@ def deque_compatible(c: Container) -> bool:
 
 
 def read_in_sight(c: Container) -> bool:
-    """Some use in this module reads ``c`` (or hands it on): not only grows it."""
-    return any(u.effect in (Effect.READ, Effect.ESCAPE) or u.sees is not Sees.NOTHING for u in c.uses)
+    """Some use in this module reads ``c`` (or hands it on): not only grows it or trims it (an
+    existing ``x = x[-K:]`` reads the list only to bound it)."""
+    return any((u.effect in (Effect.READ, Effect.ESCAPE) or u.sees is not Sees.NOTHING) and not u.in_trim for u in c.uses)
 
 
 #: identifiers that show a module pickling objects: a defaultdict's factory is pickled with it,

@@ -163,6 +163,9 @@ class Use:
     function: Optional[cst.FunctionDef] = None  # the function the use is in
     unresolved: bool = False  # the receiver's type is unknown: it may or may not be this container
     opaque: bool = False  # bound to another name memfix does not follow: it may be bounded there
+    #: a read inside an existing trim (``x[-K:]`` of ``x = x[-K:]``, ``len(x)`` of its guard): it
+    #: reads the list only to bound it, so it is no reader of the contents
+    in_trim: bool = False
 
 
 @dataclass

@@ -14,6 +14,9 @@ class MetricsMonitor:
     def __init__(self):
         self.history = []
 
+    def latest(self):
+        return self.history[-1]
+
     def collect(self, m):
         self.history.append(m)
         if len(self.history) > self.MAX_HISTORY:
@@ -30,6 +33,9 @@ class MetricsMonitor:
     def __init__(self):
         self.history = deque(maxlen=self.MAX_HISTORY)
 
+    def latest(self):
+        return self.history[-1]
+
     def collect(self, m):
         self.history.append(m)
 ```
@@ -40,7 +46,9 @@ trim (with its `if len(x) > N:` guard) goes away. This is safe when the trim fol
 site with a guard that fires at N or earlier, so the deque holds exactly what the list held, and
 the list does not escape (an escaped reference would now see the live deque instead of a stale
 copy). Otherwise the trim becomes the in-place `del x[:-N]`, which keeps the list and drops exactly
-what the copy dropped: safe unless the list escapes.
+what the copy dropped: safe unless the list escapes. A list that nothing in the module reads but
+its trim is read elsewhere: it keeps its type (the in-place trim), and the fix is unsafe, since
+those readers are out of sight.
 
 ## Fix availability
 Always available.
@@ -69,6 +77,8 @@ EXAMPLES = (
         "    MAX_HISTORY = 1000\n\n"
         "    def __init__(self):\n"
         "        self.history = []\n\n"
+        "    def latest(self):\n"
+        "        return self.history[-1]\n\n"
         "    def collect(self, m):\n"
         "        self.history.append(m)\n"
         "        if len(self.history) > self.MAX_HISTORY:\n"
@@ -78,6 +88,8 @@ EXAMPLES = (
         "    MAX_HISTORY = 1000\n\n"
         "    def __init__(self):\n"
         "        self.history = deque(maxlen=self.MAX_HISTORY)\n\n"
+        "    def latest(self):\n"
+        "        return self.history[-1]\n\n"
         "    def collect(self, m):\n"
         "        self.history.append(m)\n",
         safety=Safety.SAFE,

@@ -7,12 +7,15 @@ whitespace-only line at the guard's indentation, then a comment there, at the en
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Tuple
 
 import pytest
 
 from memfix.api import fix_source
 from memfix.config import Settings
+from memfix.model import Safety
 
 SETTINGS = Settings(select=("MF105",), unsafe_fixes=True, cache=False)  # the lone-guard case is unsafe
 
@@ -23,6 +26,9 @@ HEAD = (
     "    def __init__(self):\n"
     "        self.history = []\n"
     "\n"
+    "    def latest(self):\n"
+    "        return self.history[-1]\n"
+    "\n"
 )
 FIXED_HEAD = (
     "from collections import deque\n"
@@ -32,6 +38,9 @@ FIXED_HEAD = (
     "\n"
     "    def __init__(self):\n"
     "        self.history = deque(maxlen=self.MAX)\n"
+    "\n"
+    "    def latest(self):\n"
+    "        return self.history[-1]\n"
     "\n"
 )
 COLLECT = "    def collect(self, m):\n        self.history.append(m)\n"
@@ -113,11 +122,13 @@ CASES = {
     # tabs: a whitespace-only line keeps the tabs it had
     "tab_indented_file": (
         "class Monitor:\n\tMAX = 10\n\n\tdef __init__(self):\n\t\tself.history = []\n\n"
+        "\tdef latest(self):\n\t\treturn self.history[-1]\n\n"
         "\tdef collect(self, m):\n\t\tself.history.append(m)\n"
         "\t\tif len(self.history) > self.MAX:\n\t\t\tself.history = self.history[-self.MAX:]\n"
         "\t\t\t\n\t\t\t# tabbed\n",
         "from collections import deque\n\n"
         "class Monitor:\n\tMAX = 10\n\n\tdef __init__(self):\n\t\tself.history = deque(maxlen=self.MAX)\n\n"
+        "\tdef latest(self):\n\t\treturn self.history[-1]\n\n"
         "\tdef collect(self, m):\n\t\tself.history.append(m)\n"
         "\t\t\t\n\t\t\t# tabbed\n",
     ),
@@ -264,7 +275,6 @@ def _remove(source: str, *paths: Tuple[int, ...]) -> str:
     import libcst as cst
 
     from memfix.fixers._growth_rewrite import GrowthPlan, GrowthTransformer
-    from memfix.model import Safety
     from memfix.transform import transform
 
     wrapper = cst.MetadataWrapper(cst.parse_module(source))
@@ -298,3 +308,55 @@ def _remove(source: str, *paths: Tuple[int, ...]) -> str:
 )
 def test_removals_keep_the_blank_lines_around_them_at_module_level(source, paths, expected, newline):
     assert _remove(source.replace("\n", newline), *paths) == expected.replace("\n", newline)
+
+
+# -- a list that only its trim reads ---------------------------------------------------------------
+
+#: nothing in the module reads ``items`` but the trim: its readers are elsewhere (a JSON endpoint
+#: in another module, here), and a deque would break them (TypeError: not JSON serializable), where
+#: the in-place trim keeps the list and the same items
+ONLY_THE_TRIM_READS = """\
+class Log:
+    def __init__(self):
+        self.items = []
+
+    def add(self, v):
+        self.items.append(v)
+        self.items = self.items[-3:]
+"""
+
+OUTSIDE_JSON_READER = """\
+import json
+import log
+
+entries = log.Log()
+for i in range(5):
+    entries.add(i)
+print(json.dumps(entries.items), entries.items[:2], isinstance(entries.items, list))
+"""
+
+
+def test_a_list_only_its_trim_reads_keeps_its_type(tmp_path):
+    result = fix_source(ONLY_THE_TRIM_READS, SETTINGS)
+    [finding] = result.findings
+    assert finding.code == "MF105" and finding.fix is not None and finding.fix.safety is Safety.UNSAFE
+    assert "nothing in this module reads it" in finding.message
+    assert "deque" not in result.text and "del self.items[:-3]" in result.text
+    assert fix_source(result.text, SETTINGS).text == result.text
+    outputs = []
+    for module in (ONLY_THE_TRIM_READS, result.text):
+        (tmp_path / "log.py").write_text(module)
+        (tmp_path / "reader.py").write_text(OUTSIDE_JSON_READER)
+        run = subprocess.run([sys.executable, "reader.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+
+
+def test_a_list_read_besides_its_trim_still_becomes_a_safe_deque():
+    """negative case: one tail read in sight, and the copy gives way to ``deque(maxlen=3)``."""
+    code = ONLY_THE_TRIM_READS + "\n    def last(self):\n        return self.items[-1]\n"
+    result = fix_source(code, SETTINGS)
+    [finding] = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.SAFE
+    assert "deque(maxlen=3)" in result.text
