@@ -150,3 +150,15 @@ def assert_same_behaviour(folder: Path, before: str, after: str, *args: str) -> 
     assert was.returncode == 0, was.stderr
     now = run_program(folder, after, *args)
     assert (now.returncode, now.stdout) == (0, was.stdout), now.stderr
+
+
+def assert_same_for_a_reader_elsewhere(folder: Path, module: str, before: str, after: str, reader: str) -> None:
+    """``reader`` (a program importing ``module``) runs cleanly against ``before`` as
+    ``folder/<module>.py``, and prints the same against ``after``: a fix must keep working for code
+    the analysis of one module cannot see."""
+    (folder / f"{module}.py").write_text(before)
+    was = run_program(folder, reader)
+    assert was.returncode == 0, was.stderr
+    (folder / f"{module}.py").write_text(after)
+    now = run_program(folder, reader)
+    assert (now.returncode, now.stdout) == (0, was.stdout), now.stderr

@@ -10,8 +10,6 @@ any bound; a safe fix must print the same thing. Found by black-box testing:
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from memfix.api import fix_source
 from memfix.config import Settings
 from memfix.model import Safety
-from memfix.testing import assert_same_behaviour
+from memfix.testing import assert_same_behaviour, assert_same_for_a_reader_elsewhere
 
 DATACLASS = """\
 import dataclasses
@@ -171,14 +169,7 @@ def test_a_list_only_grown_here_is_trimmed_in_place_not_made_a_deque(tmp_path: P
     [finding] = fixed.findings
     assert finding.code == "MF102" and finding.fix is not None and finding.fix.safety is Safety.UNSAFE
     assert "deque" not in fixed.text and "del self.skipped[:-1000]" in fixed.text
-    outputs = []
-    for module in (RESULT_MODULE, fixed.text):
-        (tmp_path / "result.py").write_text(module)
-        (tmp_path / "reader.py").write_text(OUTSIDE_READER)
-        run = subprocess.run([sys.executable, "reader.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-        assert run.returncode == 0, run.stderr
-        outputs.append(run.stdout)
-    assert outputs[0] == outputs[1]
+    assert_same_for_a_reader_elsewhere(tmp_path, "result", RESULT_MODULE, fixed.text, OUTSIDE_READER)
     assert _unsafe(fixed.text).changed is False
 
 

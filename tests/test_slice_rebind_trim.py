@@ -7,8 +7,6 @@ whitespace-only line at the guard's indentation, then a comment there, at the en
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Tuple
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from memfix.api import fix_source
 from memfix.config import Settings
 from memfix.model import Safety
+from memfix.testing import assert_same_for_a_reader_elsewhere
 
 SETTINGS = Settings(select=("MF105",), unsafe_fixes=True, cache=False)  # the lone-guard case is unsafe
 
@@ -343,14 +342,7 @@ def test_a_list_only_its_trim_reads_keeps_its_type(tmp_path):
     assert "nothing in this module reads it" in finding.message
     assert "deque" not in result.text and "del self.items[:-3]" in result.text
     assert fix_source(result.text, SETTINGS).text == result.text
-    outputs = []
-    for module in (ONLY_THE_TRIM_READS, result.text):
-        (tmp_path / "log.py").write_text(module)
-        (tmp_path / "reader.py").write_text(OUTSIDE_JSON_READER)
-        run = subprocess.run([sys.executable, "reader.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-        assert run.returncode == 0, run.stderr
-        outputs.append(run.stdout)
-    assert outputs[0] == outputs[1]
+    assert_same_for_a_reader_elsewhere(tmp_path, "log", ONLY_THE_TRIM_READS, result.text, OUTSIDE_JSON_READER)
 
 
 def test_a_list_read_besides_its_trim_still_becomes_a_safe_deque():
