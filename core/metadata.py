@@ -36,7 +36,7 @@ from libcst.metadata import BaseMetadataProvider, ExpressionContextProvider, Sco
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
 from libcst.metadata.scope_provider import ScopeVisitor
 
-from memfix.astindex import first_line
+from memfix.astindex import DEFINITIONS, first_line
 from memfix.contexts import fits_this_libcst, name_contexts
 from memfix.cstorder import is_node, own_hook, visit_order
 
@@ -561,7 +561,7 @@ def _blocks(statement: cst.CSTNode, first: ast.stmt) -> List[Tuple[cst.BaseSuite
     blocks are its ``if``'s: the ``elif`` is no statement of its own); none when the two kinds
     differ."""
     if isinstance(statement, (cst.FunctionDef, cst.ClassDef, cst.With)):
-        if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With, ast.AsyncWith)):
+        if isinstance(first, (*DEFINITIONS, ast.With, ast.AsyncWith)):
             return [(statement.body, first.body)]
         return []
     if isinstance(statement, (cst.For, cst.While)):

@@ -208,9 +208,6 @@ def managed_or_returned(
     return False
 
 
-__all__ = ["QualifiedNames", "ancestors", "full_name", "managed_or_returned"]
-
-
 def with_callees(index: AstIndex, result: FilterResult) -> FilterResult:
     """``result``'s functions and the ones they pass arguments to, where this module defines them
     (a top-level function or class's ``__init__`` called by name, a method of the same class
@@ -259,3 +256,6 @@ def _first_parameter(function: ast.stmt) -> Optional[str]:
         return None
     params = [*function.args.posonlyargs, *function.args.args]
     return params[0].arg if params else None
+
+
+__all__ = ["QualifiedNames", "ancestors", "full_name", "managed_or_returned", "with_callees"]
