@@ -293,5 +293,37 @@ def _render_merged(merged: Dict[str, Any], merged_patch: bytes, output_format: "
     )
 
 
-def main() -> None:
-    app(prog_name="memfix")
+def main(*, hard_exit: bool = True) -> None:
+    """The console script (and ``python -m memfix``).
+
+    A run ends as soon as its output is flushed: ``os._exit`` skips the interpreter's teardown,
+    which frees every object of libcst's and memfix's modules one by one and costs about 80 ms,
+    a fifth of a pre-commit call on a few files (mypy's ``hard_exit`` does the same). Nothing is
+    lost by it: output files are written and renamed before the command returns, the cache
+    writes its entries atomically, and a pool's workers have been joined. Callers that run the
+    app in their own process (tests, scripts) pass ``hard_exit=False`` and get ``SystemExit``."""
+    if not hard_exit:
+        app(prog_name="memfix")
+        return
+    try:
+        app(prog_name="memfix")
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    _leave(code)
+
+
+def _leave(code: object) -> None:
+    """``sys.exit(code)``'s meaning (None is 0; any other non-integer is printed and means 1),
+    after flushing what was written to stdout and stderr. A flush that fails (the reader of a
+    pipe gone, a full disk) makes a clean exit 120, as the interpreter's own teardown does, so a
+    lost report never reads as success."""
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, (int, type(None))):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`memfix | head`) or a closed stream
+            status = status or 120
+    os._exit(status)

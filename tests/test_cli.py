@@ -90,7 +90,7 @@ def test_a_run_on_a_few_files_loads_no_more_than_it_needs(tmp_path):
         "from memfix.cli.app import main\n"
         "sys.argv = ['memfix', '--dry-run', '--no-cache', 'one.py']\n"
         "try:\n"
-        "    main()\n"
+        "    main(hard_exit=False)\n"
         "except SystemExit as exc:\n"
         "    print('exit', exc.code)\n"
         "heavy = ('pydantic', 'pathspec', 'concurrent.futures.process')\n"
