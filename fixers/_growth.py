@@ -56,6 +56,7 @@ from memfix.fixers._growth_vocab import (
     name_tokens,
     named_bound_score,
 )
+from memfix.fixers._visibility import ATTRIBUTE, MODULE_GLOBAL, read_elsewhere
 from memfix.model import Confidence
 from memfix.nodes import MetadataView, children_in, dispatch, dotted_name, walk
 
@@ -1155,6 +1156,10 @@ def _is_store_target(node: cst.CSTNode, parent_of: Callable[[cst.CSTNode], Optio
     return False
 
 
+#: how code in other modules could reach a container of each owner (memfix._visibility)
+_REACHED_AS = {Owner.INSTANCE: ATTRIBUTE, Owner.CLASS: ATTRIBUTE, Owner.GLOBAL: MODULE_GLOBAL}
+
+
 def problems(c: Container, bound: Bound, exact: bool = False) -> List[str]:
     """Why bounding ``c`` at ``bound`` could change what some reader observes. ``exact``: the
     contents stay the same (an MF105 trim replaced by the same bound), so only aliasing counts."""
@@ -1188,9 +1193,16 @@ def problems(c: Container, bound: Bound, exact: bool = False) -> List[str]:
     return found
 
 
+def out_of_sight(c: Container) -> str:
+    """Why readers in other modules may exist ("" when none can): a public attribute or module
+    global. Asked after :func:`problems`, whose reasons point at a line and say more."""
+    return read_elsewhere(_REACHED_AS.get(c.owner, ""), c.name, f"`{c.name}`")
+
+
 __all__ = [
     "GrowthAnalysis",
     "deque_compatible",
+    "out_of_sight",
     "owning_rule",
     "problems",
     "read_in_sight",

@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from memfix.fixer import BaseDetector, BaseTransformer, FixPlan
-from memfix.fixers._growth import GrowthAnalysis, deque_compatible, owning_rule, problems
+from memfix.fixers._growth import GrowthAnalysis, deque_compatible, out_of_sight, owning_rule, problems
 from memfix.fixers._growth_facts import is_pure
 from memfix.fixers._growth_model import Bound, Container, Effect, Kind, Owner, Sees, Use, Where
 from memfix.model import Confidence, Safety
@@ -254,6 +254,9 @@ class _Planner:
         found = problems(self.c, bound, exact=exact)
         if self.c.confidence is Confidence.LOW and not exact:
             found.append("nothing shows that the owner lives long (low confidence), so bounding may drop data it needs")
+        elsewhere = out_of_sight(self.c)
+        if elsewhere:
+            found.append(elsewhere)
         if found:
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             return Safety.UNSAFE, found[0] + more

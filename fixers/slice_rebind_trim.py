@@ -48,7 +48,9 @@ the list does not escape (an escaped reference would now see the live deque inst
 copy). Otherwise the trim becomes the in-place `del x[:-N]`, which keeps the list and drops exactly
 what the copy dropped: safe unless the list escapes. A list that nothing in the module reads but
 its trim is read elsewhere: it keeps its type (the in-place trim), and the fix is unsafe, since
-those readers are out of sight.
+those readers are out of sight. For the same reason a list with a public name (an attribute or
+module global without a leading underscore) gets an unsafe fix: code in other modules may hold the
+list the trim used to replace, or get a deque where it had a list.
 
 ## Fix availability
 Always available.
@@ -76,22 +78,22 @@ EXAMPLES = (
         "class MetricsMonitor:\n"
         "    MAX_HISTORY = 1000\n\n"
         "    def __init__(self):\n"
-        "        self.history = []\n\n"
+        "        self._history = []\n\n"
         "    def latest(self):\n"
-        "        return self.history[-1]\n\n"
+        "        return self._history[-1]\n\n"
         "    def collect(self, m):\n"
-        "        self.history.append(m)\n"
-        "        if len(self.history) > self.MAX_HISTORY:\n"
-        "            self.history = self.history[-self.MAX_HISTORY:]\n",
+        "        self._history.append(m)\n"
+        "        if len(self._history) > self.MAX_HISTORY:\n"
+        "            self._history = self._history[-self.MAX_HISTORY:]\n",
         fixed="from collections import deque\n\n"
         "class MetricsMonitor:\n"
         "    MAX_HISTORY = 1000\n\n"
         "    def __init__(self):\n"
-        "        self.history = deque(maxlen=self.MAX_HISTORY)\n\n"
+        "        self._history = deque(maxlen=self.MAX_HISTORY)\n\n"
         "    def latest(self):\n"
-        "        return self.history[-1]\n\n"
+        "        return self._history[-1]\n\n"
         "    def collect(self, m):\n"
-        "        self.history.append(m)\n",
+        "        self._history.append(m)\n",
         safety=Safety.SAFE,
     ),
     Valid(

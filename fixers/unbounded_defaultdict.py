@@ -43,7 +43,8 @@ out of sight keep getting lists), each key's list becomes `deque(maxlen=N)` (a
 become `list(d[k])`); otherwise `del d[k][:-N]` follows each append. N is chosen as in MF101. Safe
 when every reader of a key's list looks only at its last N items. Unsafe when a reader sees a whole
 list (`len(d[k])`, iteration), when the lists are handed out (`d.values()`, `d.items()`,
-`d.get(k)`), or when the owner's lifetime is unknown. The key set stays unbounded: the message
+`d.get(k)`), when the owner's lifetime is unknown, or when the mapping has a public name: code in
+other modules may read its lists. The key set stays unbounded: the message
 reports it, and bounding it needs a decision about which keys may be forgotten.
 
 ## Fix availability
@@ -73,19 +74,19 @@ EXAMPLES = (
         "from collections import defaultdict\n\n"
         "class ErrorEngine:\n"
         "    def __init__(self):\n"
-        "        self.recovery_times = defaultdict(list)\n\n"
+        "        self._recovery_times = defaultdict(list)\n\n"
         "    def record(self, component, t):\n"
-        "        self.recovery_times[component].append(t)\n\n"
+        "        self._recovery_times[component].append(t)\n\n"
         "    def recent(self, component):\n"
-        "        return self.recovery_times[component][-100:]\n",
+        "        return self._recovery_times[component][-100:]\n",
         fixed="from collections import deque, defaultdict\n\n"
         "class ErrorEngine:\n"
         "    def __init__(self):\n"
-        "        self.recovery_times = defaultdict(lambda: deque(maxlen=100))\n\n"
+        "        self._recovery_times = defaultdict(lambda: deque(maxlen=100))\n\n"
         "    def record(self, component, t):\n"
-        "        self.recovery_times[component].append(t)\n\n"
+        "        self._recovery_times[component].append(t)\n\n"
         "    def recent(self, component):\n"
-        "        return list(self.recovery_times[component])\n",
+        "        return list(self._recovery_times[component])\n",
         safety=Safety.SAFE,
     ),
     Valid(

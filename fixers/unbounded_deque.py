@@ -41,8 +41,9 @@ class EventTracker:
 `maxlen=N` is added; N is chosen as in MF101 (a bound-like constant, attribute or `__init__`
 parameter, referenced by name, else `--max-len`). Safe when every reader looks only at the last N
 items (`x[-1]`) or at emptiness. Unsafe when a reader sees the whole deque (`len()`, iteration),
-when it escapes, when items are added on the left (a full deque drops from the other end), or when
-the owner's lifetime is unknown (low confidence).
+when it escapes, when items are added on the left (a full deque drops from the other end), when
+the owner's lifetime is unknown (low confidence), or when the deque has a public name: code in
+other modules may read it.
 
 ## Fix availability
 Always available unless no bound can be spelled at the definition.

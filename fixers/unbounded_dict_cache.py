@@ -52,7 +52,8 @@ change at run time (declared `global` somewhere, bound more than once at module 
 mutable module-level container) or the owner's own state: the memo froze the first answer, and a
 key recomputed after an eviction would see the new state. Also unsafe when the module uses threads
 and a read is not under a `with` block (an eviction in another thread could remove a key between
-its check and its read).
+its check and its read), and when the dict has a public name (an attribute or module global
+without a leading underscore): code in other modules may read it and miss evicted entries.
 
 ## Fix availability
 The `lru_cache` rewrite is used for a private module dict used by exactly one module-level
@@ -87,6 +88,7 @@ from memfix.fixers._dict_cache_filter import DictCacheEvidence
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Stmt, StmtOp
 from memfix.fixers._dict_cache_plans import DictCachePlanner
 from memfix.fixers._lifetime_filter import lifetime_evidence
+from memfix.fixers._visibility import ATTRIBUTE, MODULE_GLOBAL, read_elsewhere
 from memfix.model import Safety
 from memfix.prefilter import FilterResult, spelling_regions
 
@@ -104,14 +106,14 @@ EXAMPLES = (
         safety=Safety.SAFE,
     ),
     Invalid(
-        "class Resolver:\n    def __init__(self):\n        self.cache = {}\n\n    def resolve(self, host):\n"
-        "        if host in self.cache:\n            return self.cache[host]\n        addr = lookup(host)\n"
-        "        self.cache[host] = addr\n        return addr\n",
+        "class Resolver:\n    def __init__(self):\n        self._cache = {}\n\n    def resolve(self, host):\n"
+        "        if host in self._cache:\n            return self._cache[host]\n        addr = lookup(host)\n"
+        "        self._cache[host] = addr\n        return addr\n",
         fixed="from collections import OrderedDict\n\nclass Resolver:\n    def __init__(self):\n"
-        "        self.cache = OrderedDict()\n\n    def resolve(self, host):\n        if host in self.cache:\n"
-        "            self.cache.move_to_end(host)\n            return self.cache[host]\n        addr = lookup(host)\n"
-        "        self.cache[host] = addr\n        while len(self.cache) > 1000:\n"
-        "            self.cache.popitem(last=False)\n        return addr\n",
+        "        self._cache = OrderedDict()\n\n    def resolve(self, host):\n        if host in self._cache:\n"
+        "            self._cache.move_to_end(host)\n            return self._cache[host]\n        addr = lookup(host)\n"
+        "        self._cache[host] = addr\n        while len(self._cache) > 1000:\n"
+        "            self._cache.popitem(last=False)\n        return addr\n",
         safety=Safety.SAFE,
     ),
     Invalid(
@@ -136,6 +138,9 @@ EXAMPLES = (
 
 # ---------------------------------------------------------------------------------------------
 # detector
+
+#: how code in other modules could reach a candidate of each kind (memfix.fixers._visibility)
+_REACHED_AS = {"module": MODULE_GLOBAL, "class": ATTRIBUTE, "instance": ATTRIBUTE}
 
 
 class Detector(DictCachePlanner):
@@ -190,7 +195,8 @@ class Detector(DictCachePlanner):
             )
         if lifetime:
             message += f" ({lifetime})"
-        plan_or_reason = self.plan(cand, registry or unsafe)
+        elsewhere = read_elsewhere(_REACHED_AS.get(cand.kind, ""), cand.name, subject)
+        plan_or_reason = self.plan(cand, registry or "; ".join(r for r in (unsafe, elsewhere) if r))
         if isinstance(plan_or_reason, str):
             self.report(cand.define_value, symbol=cand.symbol, message=message, no_fix_reason=plan_or_reason, confidence=confidence)
         else:

@@ -45,8 +45,10 @@ a bound (referenced by name), else `--max-len`. The message says which.
 Safe when every reader memfix can see looks only at the last N items (`x[-1]`, `x[-K:]` with
 K <= N) or only at emptiness. Unsafe when a reader sees the whole list (`len()`, iteration, `in`,
 `sum()`...), when the list escapes (returned, passed to another function), when an access through
-an object of unknown type may be this list, or when nothing shows that the owner lives long
-(low confidence).
+an object of unknown type may be this list, when nothing shows that the owner lives long
+(low confidence), or when the list has a public name (an attribute or module global without a
+leading underscore): code in other modules may read it whole, or compare it with a list, and memfix
+reads one module at a time.
 
 ## Fix availability
 Lists whose uses need a list (slices other than the tail, `+`, `sort()`, `json.dumps`, comparison
@@ -79,19 +81,19 @@ EXAMPLES = (
     Invalid(
         "class LatencyMonitor:\n"
         "    def __init__(self):\n"
-        "        self.samples = []\n\n"
+        "        self._samples = []\n\n"
         "    def record(self, ms):\n"
-        "        self.samples.append(ms)\n\n"
+        "        self._samples.append(ms)\n\n"
         "    def recent(self):\n"
-        "        return self.samples[-100:]\n",
+        "        return self._samples[-100:]\n",
         fixed="from collections import deque\n\n"
         "class LatencyMonitor:\n"
         "    def __init__(self):\n"
-        "        self.samples = deque(maxlen=100)\n\n"
+        "        self._samples = deque(maxlen=100)\n\n"
         "    def record(self, ms):\n"
-        "        self.samples.append(ms)\n\n"
+        "        self._samples.append(ms)\n\n"
         "    def recent(self):\n"
-        "        return list(self.samples)\n",
+        "        return list(self._samples)\n",
         safety=Safety.SAFE,
     ),
     Invalid(

@@ -42,8 +42,8 @@ A `del x[:-N]` goes right after each growth site: in place, so every alias stays
 seed's `x = x[-N:]` copies on each append and silently detaches aliases). N is chosen as in MF101
 and referenced by name when the code has one (`del self.rows[:-self.max_rows]`).
 Safe when every reader looks only at the last N items. Unsafe when a reader sees the whole list,
-when the list escapes (returned, passed on, serialised), or when the owner's lifetime is unknown
-(low confidence).
+when the list escapes (returned, passed on, serialised), when the owner's lifetime is unknown
+(low confidence), or when the list has a public name: code in other modules may read it.
 
 ## Fix availability
 No fix when a growth site is not a statement (inside a lambda or a comprehension), when items are

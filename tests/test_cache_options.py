@@ -14,11 +14,11 @@ from memfix.fixers._cache_analysis import depends_on
 CACHE_USER = (
     "class Renderer:\n"
     "    def __init__(self):\n"
-    "        self.templates = {}\n\n"
+    "        self._templates = {}\n\n"
     "    def render(self, name):\n"
-    "        if name not in self.templates:\n"
-    "            self.templates[name] = name.upper()\n"
-    "        return self.templates[name]\n"
+    "        if name not in self._templates:\n"
+    "            self._templates[name] = name.upper()\n"
+    "        return self._templates[name]\n"
 )
 
 
@@ -66,7 +66,7 @@ def test_cli_flag_selects_cachetools_when_declared(tmp_path):
     target = _project(tmp_path, "", '"cachetools"')
     result = CliRunner().invoke(app, [str(target), "--select", "MF201", "--lru-backend", "cachetools", "--format", "diff"])
     assert result.exit_code == 1, result.output
-    assert "+        self.templates = LRUCache(maxsize=1000)" in result.output
+    assert "+        self._templates = LRUCache(maxsize=1000)" in result.output
     default = CliRunner().invoke(app, [str(target), "--select", "MF201", "--format", "diff"])
     assert "OrderedDict()" in default.output and "LRUCache" not in default.output
 

@@ -112,11 +112,11 @@ def test_shared_instance_cache_is_bounded_lru(tmp_path):
     for ip in calls:
         assert old.country(ip) == new.country(ip)
         assert old.city(ip) == new.city(ip)
-    assert len(old.cache) == len(ips)
-    assert len(new.cache) <= n
+    assert len(old._cache) == len(ips)
+    assert len(new._cache) <= n
 
     geo = after.GeoService()
-    _assert_lru(geo.cache, [f"192.168.0.{i}" for i in range(n)], geo.city, lambda ip: geo.country(ip if ip != "fresh-key" else "172.16.0.1"), n)
+    _assert_lru(geo._cache, [f"192.168.0.{i}" for i in range(n)], geo.city, lambda ip: geo.country(ip if ip != "fresh-key" else "172.16.0.1"), n)
 
 
 def test_shared_module_cache_is_bounded_lru(tmp_path):
@@ -186,7 +186,7 @@ def test_cachetools_backend_only_when_declared(tmp_path, declared):
         assert "cachetools is not a declared dependency" in finding.message
         return
     assert "from cachetools import LRUCache" in result.text
-    assert "self.templates = LRUCache(maxsize=self.MAX_CACHE_SIZE)" in result.text
+    assert "self._templates = LRUCache(maxsize=self.MAX_CACHE_SIZE)" in result.text
     assert "move_to_end" not in result.text and "popitem" not in result.text
     pytest.importorskip("cachetools")
     before = _load(source.read_text(encoding="utf-8"), tmp_path, "before_ct")
@@ -194,12 +194,12 @@ def test_cachetools_backend_only_when_declared(tmp_path, declared):
     old, new = before.Renderer(), after.Renderer()
     for name in ["a", "b", "c", "a", "d", "e", "a", "b"]:
         assert old.render(name) == new.render(name)
-    assert len(new.templates) <= new.MAX_CACHE_SIZE
+    assert len(new._templates) <= new.MAX_CACHE_SIZE
     new.render("x")
     new.render("y")
     new.render("x")  # x recent, y least recent
     new.render("z")
-    assert "x" in new.templates and "y" not in new.templates
+    assert "x" in new._templates and "y" not in new._templates
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ CASES: Dict[str, Case] = {
         make=lambda m: m.LatencyMonitor(),
         drive=lambda o, i: o.record(float(i)),
         read=lambda o: (o.recent(), o.last(), o.recent_mean()),
-        sizes=lambda o: [len(o.samples)],
+        sizes=lambda o: [len(o._samples)],
         bound=100,
     ),
     "MF102": Case(
@@ -69,7 +69,7 @@ CASES: Dict[str, Case] = {
         make=lambda m: m.SignalMonitor(),
         drive=lambda o, i: o.record(float(i)),
         read=lambda o: o.recent(),
-        sizes=lambda o: [len(o.readings)],
+        sizes=lambda o: [len(o._readings)],
         bound=20,
     ),
     "MF103": Case(
@@ -77,7 +77,7 @@ CASES: Dict[str, Case] = {
         make=lambda m: m.EventTracker(),
         drive=lambda o, i: o.on_event(float(i)),
         read=lambda o: (o.last(), o.last_seen()),
-        sizes=lambda o: [len(o.events), len(o.seen)],
+        sizes=lambda o: [len(o._events), len(o._seen)],
         bound=500,
     ),
     "MF104": Case(

@@ -107,7 +107,7 @@ def test_a_fix_that_adds_an_import_does_not_import_libcst_codemod(tmp_path) -> N
         "import sys\n"
         "from memfix.api import fix_source\n"
         "from memfix.config import Settings\n"
-        "code = 'class S:\\n    def __init__(self):\\n        self.h = []\\n    def add(self, v):\\n        self.h.append(v)\\n        self.h = self.h[-5:]\\n    def last(self):\\n        return self.h[-1]\\n'\n"
+        "code = 'class S:\\n    def __init__(self):\\n        self._h = []\\n    def add(self, v):\\n        self._h.append(v)\\n        self._h = self._h[-5:]\\n    def last(self):\\n        return self._h[-1]\\n'\n"
         "result = fix_source(code, Settings(cache=False))\n"
         "assert 'from collections import deque' in result.text, result.text\n"
         "print(sorted(m for m in sys.modules if m.startswith(('libcst.codemod', 'libcst.matchers'))))\n"

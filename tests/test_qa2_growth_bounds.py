@@ -6,7 +6,7 @@ same thing, with the container well beyond its bound. Found by black-box testing
   guard, called the deque "exactly the same items" and dropped the guard: ``len()``/``sum()`` of
   the history changed;
 - a bound taken from an ``__init__`` attribute assigned *after* the container
-  (``self.events = []`` then ``self.max_events = 3``) was spelled ``deque(maxlen=self.max_events)``
+  (``self._events = []`` then ``self.max_events = 3``) was spelled ``deque(maxlen=self.max_events)``
   at the definition: AttributeError when the object is built (MF101, MF103, MF105).
 """
 
@@ -25,15 +25,15 @@ class MetricsMonitor:
     MAX_HISTORY = 3
 
     def __init__(self):
-        self.history = []
+        self._history = []
 
     def collect(self, m):
-        self.history.append(m)
-        if len(self.history) > 2 * self.MAX_HISTORY:
-            self.history = self.history[-self.MAX_HISTORY:]
+        self._history.append(m)
+        if len(self._history) > 2 * self.MAX_HISTORY:
+            self._history = self._history[-self.MAX_HISTORY:]
 
     def report(self):
-        return len(self.history), sum(self.history)
+        return len(self._history), sum(self._history)
 
 
 mon = MetricsMonitor()
@@ -45,14 +45,14 @@ for i in range(10):
 LATE_ATTR_LIST = """\
 class EventTracker:
     def __init__(self):
-        self.events = []
+        self._events = []
         self.max_events = 3
 
     def track(self, e):
-        self.events.append(e)
+        self._events.append(e)
 
     def last(self):
-        return self.events[-1]
+        return self._events[-1]
 
 
 t = EventTracker()
@@ -67,14 +67,14 @@ from collections import deque
 
 class EventTracker:
     def __init__(self):
-        self.events = deque()
+        self._events = deque()
         self.history_window = 3
 
     def track(self, e):
-        self.events.append(e)
+        self._events.append(e)
 
     def last(self):
-        return self.events[-1]
+        return self._events[-1]
 
 
 t = EventTracker()
@@ -86,16 +86,16 @@ print(t.last())
 LATE_ATTR_TRIM = """\
 class MetricsMonitor:
     def __init__(self):
-        self.history = []
+        self._history = []
         self.window = 3
 
     def collect(self, m):
-        self.history.append(m)
-        if len(self.history) > self.window:
-            self.history = self.history[-self.window:]
+        self._history.append(m)
+        if len(self._history) > self.window:
+            self._history = self._history[-self.window:]
 
     def report(self):
-        return len(self.history), sum(self.history)
+        return len(self._history), sum(self._history)
 
 
 mon = MetricsMonitor()
@@ -106,7 +106,7 @@ for i in range(10):
 
 # negative case: the attribute is set before the container, so `self.window` can be spelled there
 EARLY_ATTR_TRIM = LATE_ATTR_TRIM.replace(
-    "        self.history = []\n        self.window = 3\n", "        self.window = 3\n        self.history = []\n"
+    "        self._history = []\n        self.window = 3\n", "        self.window = 3\n        self._history = []\n"
 )
 
 CASES = {
@@ -138,4 +138,4 @@ def test_unsafe_fix_still_runs(tmp_path: Path, code: str):
 def test_early_attribute_is_still_used_as_the_bound():
     fixed = _fix(EARLY_ATTR_TRIM)
     assert "deque(maxlen=self.window)" in fixed
-    assert "self.history[-self.window:]" not in fixed
+    assert "self._history[-self.window:]" not in fixed

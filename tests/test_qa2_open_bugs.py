@@ -21,19 +21,19 @@ from memfix.testing import assert_same_behaviour
 RESIZED_WINDOW = """\
 class MetricsMonitor:
     def __init__(self, window=3):
-        self.history = []
+        self._history = []
         self.window = window
 
     def resize(self, n):
         self.window = n
 
     def collect(self, m):
-        self.history.append(m)
-        if len(self.history) > self.window:
-            self.history = self.history[-self.window:]
+        self._history.append(m)
+        if len(self._history) > self.window:
+            self._history = self._history[-self.window:]
 
     def report(self):
-        return len(self.history), sum(self.history)
+        return len(self._history), sum(self._history)
 
 
 mon = MetricsMonitor()
@@ -54,13 +54,13 @@ class ErrorTracker:
     \"\"\"Long-lived error tracker service.\"\"\"
 
     def __init__(self):
-        self.errors = defaultdict(list)
+        self._errors = defaultdict(list)
 
     def record(self, comp, e):
-        self.errors[comp].append(e)
+        self._errors[comp].append(e)
 
     def last(self, comp):
-        return self.errors[comp][-1]
+        return self._errors[comp][-1]
 
 
 t = ErrorTracker()
@@ -74,7 +74,7 @@ def test_resized_window_keeps_behaviour(tmp_path: Path):
     """Fixed: a bound attribute stored again after construction (Bound.rebound) is not frozen
     into deque(maxlen=...); MF105 keeps an in-place trim that reads it each time."""
     _check(tmp_path, RESIZED_WINDOW)
-    assert "del self.history[:-self.window]" in fix_source(RESIZED_WINDOW, Settings(select=("MF1",), cache=False)).text
+    assert "del self._history[:-self.window]" in fix_source(RESIZED_WINDOW, Settings(select=("MF1",), cache=False)).text
 
 
 def test_a_window_set_only_in_init_still_becomes_a_deque(tmp_path: Path):
@@ -92,7 +92,7 @@ def test_a_window_stored_in_a_method_the_slice_would_drop_is_seen_with_the_prefi
     sliced = engine.detect(code, "m.py", settings, FIXERS)
     whole = engine.detect(code, "m.py", settings, FIXERS, prefilter=False)
     assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
-    assert "del self.history[:-self.window]" in fix_source(code, settings).text
+    assert "del self._history[:-self.window]" in fix_source(code, settings).text
 
 
 def test_pickled_owner_keeps_behaviour(tmp_path: Path):

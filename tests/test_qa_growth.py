@@ -28,19 +28,19 @@ from dataclasses import dataclass, field
 @dataclass
 class Stats:
     \"\"\"Long-lived stats tracker service.\"\"\"
-    values: list = field(default_factory=list)
+    _values: list = field(default_factory=list)
 
     def add(self, v):
-        self.values.append(v)
+        self._values.append(v)
 
     def latest(self):
-        return self.values[-1]
+        return self._values[-1]
 
 
 s = Stats()
 s.add(1)
 s.add(2)
-print(s.latest(), s == Stats(values=[1, 2]), s)
+print(s.latest(), s == Stats(_values=[1, 2]), s)
 print(json.dumps(dataclasses.asdict(s)))
 """
 
@@ -49,16 +49,16 @@ class Service:
     \"\"\"Long-running service.\"\"\"
 
     def __init__(self):
-        self.d = []
+        self._d = []
 
     def add(self, v):
-        self.d.append(v)
+        self._d.append(v)
 
     def last(self):
-        return self.d[-1]
+        return self._d[-1]
 
     def tail(self):
-        return getattr(self, "d")[1:]
+        return getattr(self, "_d")[1:]
 
 
 svc = Service()
@@ -72,19 +72,19 @@ class Service:
     \"\"\"Long-running service.\"\"\"
 
     def __init__(self):
-        self.f = []
+        self._f = []
 
     def add(self, v):
-        self.f.append(v)
+        self._f.append(v)
 
     def last(self):
-        return self.f[-1]
+        return self._f[-1]
 
 
 svc = Service()
 for i in range(4):
     svc.add(i)
-print(svc.last(), svc.__dict__["f"][1:])
+print(svc.last(), svc.__dict__["_f"][1:])
 """
 
 # negative case: no reflective access, the safe fix stays
@@ -93,13 +93,13 @@ class Service:
     \"\"\"Long-running service.\"\"\"
 
     def __init__(self):
-        self.f = []
+        self._f = []
 
     def add(self, v):
-        self.f.append(v)
+        self._f.append(v)
 
     def last(self):
-        return self.f[-1]
+        return self._f[-1]
 
 
 svc = Service()
@@ -127,6 +127,7 @@ def test_hidden_reader_makes_the_fix_unsafe(code: str):
     findings = fix_source(code, Settings(select=("MF1",), cache=False)).findings
     assert findings, "still reported"
     assert all(f.fix is None or f.fix.safety is Safety.UNSAFE for f in findings)
+    assert not any("public attribute" in f.message for f in findings)  # the hidden reader made it unsafe
 
 
 def test_unrelated_getattr_keeps_the_safe_fix(tmp_path: Path):

@@ -171,7 +171,7 @@ def test_the_fuzz_finding_changes_no_line_outside_the_example():
         assert "deque(maxlen=self.MAX_HISTORY)" in text
         assert regions.unexpected_changes(source, text, range(0, len(regions.physical_lines(shape)))) == []
         assert regions.lost_comments(source, text) == []
-        assert text.endswith("        self.history.append(m)\n" + after)
+        assert text.endswith("        self._history.append(m)\n" + after)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,8 +346,9 @@ def test_a_list_only_its_trim_reads_keeps_its_type(tmp_path):
 
 
 def test_a_list_read_besides_its_trim_still_becomes_a_safe_deque():
-    """negative case: one tail read in sight, and the copy gives way to ``deque(maxlen=3)``."""
-    code = ONLY_THE_TRIM_READS + "\n    def last(self):\n        return self.items[-1]\n"
+    """negative case: one tail read in sight, and the copy gives way to ``deque(maxlen=3)`` (the
+    attribute private: a public one could have readers in other modules)."""
+    code = (ONLY_THE_TRIM_READS + "\n    def last(self):\n        return self.items[-1]\n").replace("self.items", "self._items")
     result = fix_source(code, SETTINGS)
     [finding] = result.findings
     assert finding.fix is not None and finding.fix.safety is Safety.SAFE

@@ -10,8 +10,8 @@ class ErrorIntelligenceEngine:
         self.history_window = history_window
         self.error_history: deque = deque(maxlen=history_window)
         self.component_errors: dict[str, list] = defaultdict(list)
-        self.recovery_success: dict[str, list[bool]] = defaultdict(list)
-        self.recovery_times: dict[str, list[float]] = defaultdict(list)
+        self._recovery_success: dict[str, list[bool]] = defaultdict(list)
+        self._recovery_times: dict[str, list[float]] = defaultdict(list)
 
     def record_error(self, component: str, error: Any) -> None:
         record = {"component": component, "error": repr(error)}
@@ -19,15 +19,15 @@ class ErrorIntelligenceEngine:
         self.component_errors[component].append(record)
 
     def record_recovery(self, component: str, success: bool, seconds: float) -> None:
-        self.recovery_success[component].append(success)
-        self.recovery_times[component].append(seconds)
+        self._recovery_success[component].append(success)
+        self._recovery_times[component].append(seconds)
 
     def success_rate(self, component: str) -> float:
-        success_list = self.recovery_success[component][-100:]
+        success_list = self._recovery_success[component][-100:]
         return sum(success_list) / len(success_list) if success_list else 0.0
 
     def mean_recovery_time(self, component: str) -> float:
-        time_list = self.recovery_times[component][-100:]
+        time_list = self._recovery_times[component][-100:]
         return sum(time_list) / len(time_list) if time_list else 0.0
 
     def error_count(self, component: str) -> int:
