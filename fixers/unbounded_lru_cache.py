@@ -41,9 +41,17 @@ switch, so run it with a lower `--pyXY-plus` or exclude the file).
 
 ## Fix safety
 Safe: a bounded cache only recomputes a result that was evicted, and a memoised function returns
-the same value for the same arguments. Unsafe when the function returns a new mutable or
-identity-bearing object (`[]`, `{}`, `threading.Lock()`, a `collections` container): callers may
-rely on getting the same object back for a key, and after an eviction they get a new one. Unsafe
+the same value for the same arguments. That holds when every result is a value: immutable (a
+number, a string, a comparison, a tuple of values, a `str` method's result, `datetime` and
+`decimal` objects, `math` and `os.path` results), an argument, a module-level name, or what a
+function of this module returns when that is a value (followed three calls deep; a recursive call
+counts as a value). Unsafe when the function returns a new mutable or identity-bearing object
+(`[]`, `{}`, `text.split()`, `threading.Lock()`, a `collections` container, a class of this
+module), or anything else memfix cannot tell is a value (a call of an imported class or function,
+a local variable): callers may rely on getting the same object back for a key, and after an
+eviction they get a new one. Unsafe when the function returns nothing or is a generator: the
+cache only makes its body run once per argument (a "warn once" guard), and a bounded cache runs it
+again. Unsafe
 when recomputing an evicted result could be observed: the body writes state outside itself
 (`global` or `nonlocal` stores, attributes, `print`, calls that change state), or reads a module
 variable that can change at run time (declared `global` somewhere, bound more than once at module
@@ -65,7 +73,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
@@ -95,6 +103,7 @@ from memfix.fixers._cache_analysis import (
     makes_new_object,
     maxsize_arg,
 )
+from memfix.fixers._cached_result import NEW, UNKNOWN, VALUE, result_kind
 from memfix.model import Safety
 from memfix.nodes import walk
 
@@ -107,9 +116,14 @@ RULE = Rule(
 
 EXAMPLES = (
     Invalid(
+        "import functools\n\n@functools.cache\ndef slug(text):\n    return text.strip().lower().replace(' ', '-')\n",
+        fixed="import functools\n\n@functools.lru_cache(maxsize=1000)\ndef slug(text):\n    return text.strip().lower().replace(' ', '-')\n",
+        safety=Safety.SAFE,
+    ),
+    Invalid(
         "import functools\n\n@functools.cache\ndef parse(text):\n    return text.split()\n",
         fixed="import functools\n\n@functools.lru_cache(maxsize=1000)\ndef parse(text):\n    return text.split()\n",
-        safety=Safety.SAFE,
+        safety=Safety.UNSAFE,
     ),
     Invalid(
         "from functools import lru_cache\n\nMAX_CACHE_SIZE = 256\n\n@lru_cache(maxsize=None)\n"
@@ -127,6 +141,12 @@ _MUTATORS = frozenset(
     {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
      "write", "writelines", "put", "put_nowait", "send", "sendall", "appendleft", "extendleft", "inc", "incr"}
 )
+
+
+def _parameter_names(func: cst.FunctionDef) -> Set[str]:
+    p = func.params
+    star = [a for a in (p.star_arg, p.star_kwarg) if isinstance(a, cst.Param)]
+    return {a.name.value for a in (*p.posonly_params, *p.params, *p.kwonly_params, *star)}
 
 
 @dataclass(frozen=True)
@@ -181,21 +201,80 @@ class Detector(BaseDetector):
         return choose_bound(candidates, self.ctx.fallback_max_len())
 
     def identity_hazard(self, func: cst.FunctionDef) -> Optional[str]:
-        """Why a bounded cache could hand out a different object for the same key, if it could."""
+        """Why a bounded cache could hand out a different object for the same key, or run the
+        body again where the unbounded one ran it once, if it could (memfix.fixers._cached_result)."""
+        assert self.module is not None
+        name = func.name.value
+        parameters = _parameter_names(func)
+        returned = False
         for node in walk(func.body):
             if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 continue
-            if not isinstance(node, cst.Return) or node.value is None:
+            if isinstance(node, (cst.Yield, cst.Await)) and self._in_own_body(node, func):
+                what = "a generator" if isinstance(node, cst.Yield) else "a coroutine"
+                return f"`{name}` returns {what} (line {self.line_of(node)}), a new single-use object on every call: callers may rely on getting the same one back for a key"
+            if not isinstance(node, cst.Return) or node.value is None or not self._in_own_body(node, func):
                 continue
             value = node.value
-            assert self.module is not None
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            returned = True
             code = self.module.code_for_node(value)
-            if isinstance(value, CONTAINER_DISPLAYS):
-                return f"`{func.name.value}` returns a new mutable `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
-            if isinstance(value, cst.Call):
-                if makes_new_object(self.qualified(value.func)) or self._local_class(value.func):
-                    return f"`{func.name.value}` returns a new `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
+            kind = self._kind_of(value, func, parameters, frozenset({func}))
+            if kind == NEW:
+                adjective = "new mutable" if isinstance(value, CONTAINER_DISPLAYS) else "new"
+                return f"`{name}` returns a {adjective} `{code}` at line {self.line_of(node)}: callers may rely on getting the same object back for a key"
+            if kind == UNKNOWN:
+                return (
+                    f"`{name}` returns `{code}` at line {self.line_of(node)}, which memfix cannot tell is an immutable value: "
+                    "callers may rely on getting the same object back for a key"
+                )
+        if not returned:
+            return (
+                f"`{name}` returns nothing: the cache only makes its body run once per argument (a warning, a "
+                "registration), and a bounded cache runs it again for an argument it evicted"
+            )
         return None
+
+    def _kind_of(self, value: cst.BaseExpression, func: cst.FunctionDef, parameters: Set[str], visiting: FrozenSet[cst.FunctionDef]) -> str:
+        return result_kind(
+            value, self.qualified, parameters, lambda n: not self._outer_base(n, func), self._makes_new,
+            lambda call: self._callee_kind(call, func, visiting),
+        )
+
+    def _callee_kind(self, call: cst.Call, func: cst.FunctionDef, visiting: FrozenSet[cst.FunctionDef]) -> Optional[str]:
+        """What a function of this module returns, when ``call`` calls one by name: a call of the
+        cached function itself is a value if its other returns are (``fib(n - 1) + fib(n - 2)``),
+        and a helper is read the same way, a few calls deep."""
+        if not isinstance(call.func, cst.Name) or not self._outer_base(call.func, func):
+            return None
+        target = self._function_named(call.func)
+        if target is None:
+            return None
+        if target in visiting:
+            return VALUE
+        if len(visiting) > 3:
+            return UNKNOWN
+        parameters = _parameter_names(target)
+        kinds = set()
+        for node in walk(target.body):
+            if isinstance(node, (cst.Yield, cst.Await)) and self._in_own_body(node, target):
+                return NEW
+            if isinstance(node, cst.Return) and node.value is not None and self._in_own_body(node, target):
+                kinds.add(self._kind_of(node.value, target, parameters, visiting | {target}))
+        return NEW if NEW in kinds else UNKNOWN if UNKNOWN in kinds else VALUE
+
+    def _in_own_body(self, node: cst.CSTNode, func: cst.FunctionDef) -> bool:
+        """``node`` belongs to ``func`` itself, not to a function, class or lambda nested in it."""
+        parent = self.parent(node)
+        while parent is not None and parent is not func:
+            if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                return False
+            parent = self.parent(parent)
+        return parent is func
+
+    def _makes_new(self, call: cst.Call) -> bool:
+        return makes_new_object(self.qualified(call.func)) or self._local_class(call.func)
 
     def _local_class(self, func: cst.BaseExpression) -> bool:
         """``func`` names a class defined in this module: calling it builds a new object with its
@@ -320,7 +399,9 @@ class Detector(BaseDetector):
             )
             return
         new_expr, module, obj = replacement
-        hazard = (self.identity_hazard(func) or self.purity_hazard(func)) if func is not None else None
+        # purity first: its reasons name the state a recomputation would see or change, where an
+        # unknown result is the weaker claim
+        hazard = (self.purity_hazard(func) or self.identity_hazard(func)) if func is not None else None
         if func is None:
             hazard = "the cached function is not defined in this file, so what it returns is unknown"
         safety = Safety.UNSAFE if hazard else Safety.SAFE
@@ -398,6 +479,24 @@ class Transformer(BaseTransformer[BoundPlan]):
             self.add_import(plan.import_module, plan.import_obj)
 
 
+def _called_helpers(tree: ast.Module, functions: List[ast.AST], depth: int) -> List[ast.AST]:
+    """The module-level functions ``functions`` call by name, and those they call, ``depth``
+    calls deep."""
+    by_name: Dict[str, List[ast.AST]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            by_name.setdefault(stmt.name, []).append(stmt)
+    found: List[ast.AST] = []
+    frontier = functions
+    for _ in range(depth):
+        called = {n.func.id for f in frontier for n in ast.walk(f) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        frontier = [d for name in sorted(called) for d in by_name.get(name, ()) if d not in found and d not in functions]
+        if not frontier:
+            break
+        found.extend(frontier)
+    return found
+
+
 def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """A functools cache (any alias) used as a decorator or called, unbounded or maybe so
     (``ast_may_be_unbounded``: a bounded ``lru_cache`` as written is dropped). The analysis reads
@@ -419,7 +518,10 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     outer = [call for call in index.nodes(ast.Call) if isinstance(call.func, ast.Call) and call.func in calls]
     wrapped = {arg.id for call in (*calls, *outer) for arg in call.args if isinstance(arg, ast.Name)}
     top_level = [stmt for stmt in index.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in wrapped]
-    regions = enclosing_functions(index.tree, [*decorated, *calls, *top_level])
+    # what a cached function returns may be what a helper of this module returns
+    # (Detector._callee_kind reads helpers three calls deep): they go into the slice whole
+    helpers = _called_helpers(index.tree, [*decorated, *top_level], depth=3)
+    regions = enclosing_functions(index.tree, [*decorated, *calls, *top_level, *helpers])
     if not isinstance(regions, Regions):
         return regions
     # a rewrite can leave `from functools import cache` unused and drop it: every use of those

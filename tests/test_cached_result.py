@@ -1,0 +1,169 @@
+"""MF202's fix is safe only when what the cached function returns is a value (immutable, or an
+object it does not create): memfix.fixers._cached_result. Each unsafe case runs, to show the
+bounded cache behaving differently; each safe case runs, to show it does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from memfix import engine
+from memfix.api import fix_source
+from memfix.config import Settings
+from memfix.fixers import FIXERS
+from memfix.model import Safety
+from memfix.testing import assert_same_behaviour, run_program
+
+
+def _settings(unsafe: bool = False) -> Settings:
+    return Settings(select=("MF202",), cache=False, max_len=2, unsafe_fixes=unsafe)
+
+
+def _finding(code: str):
+    result = fix_source(code, _settings())
+    [finding] = result.findings
+    assert finding.fix is not None
+    return result, finding
+
+
+#: (program, what the reason says): programs whose callers see a difference once an entry is evicted
+UNSAFE = {
+    "warn once": (
+        """
+        import functools
+        import warnings
+
+        warnings.simplefilter("always")
+
+
+        @functools.lru_cache(maxsize=None)
+        def warn_once(name):
+            warnings.warn(f"{name} is deprecated")
+
+
+        for name in ["a", "b", "c", "a"]:
+            warn_once(name)
+        """,
+        "`warn_once` returns nothing",
+    ),
+    "a shared new list": (
+        """
+        import functools
+
+
+        @functools.lru_cache(maxsize=None)
+        def words(text):
+            return text.split()
+
+
+        words("a b").append("c")
+        words("d e")
+        words("f g")
+        print(words("a b"))
+        """,
+        "`words` returns a new `text.split()`",
+    ),
+    "a new list through a helper": (
+        """
+        import functools
+
+
+        def _tokens(text):
+            return text.split()
+
+
+        @functools.lru_cache(maxsize=None)
+        def words(text):
+            return _tokens(text)
+
+
+        words("a b").append("c")
+        words("d e")
+        words("f g")
+        print(words("a b"))
+        """,
+        "`words` returns a new `_tokens(text)`",
+    ),
+    "an object of an imported class": (
+        """
+        import functools
+        from types import SimpleNamespace
+
+
+        @functools.lru_cache(maxsize=None)
+        def config(name):
+            return SimpleNamespace(name=name)
+
+
+        first = config("a")
+        config("b")
+        config("c")
+        print(config("a") is first)
+        """,
+        "which memfix cannot tell is an immutable value",
+    ),
+}
+
+#: negative cases: results that are values, so a recomputed entry is indistinguishable
+SAFE = {
+    "str methods": "return text.strip().lower().replace(' ', '-')",
+    "a comparison of helper results": "return _clean(text) == _clean(text.upper())",
+    "a tuple of split strings": "return tuple(text.split())",
+    "recursion": "return len(text) if len(text) < 2 else length(text[1:]) + 1",
+    "a module-level name": "return PREFIX if text else text",
+}
+
+SAFE_PROGRAM = """
+import functools
+
+PREFIX = "p"
+
+
+def _clean(s):
+    return s.strip().lower()
+
+
+@functools.lru_cache(maxsize=None)
+def length(text):
+    BODY
+
+
+for text in ["a b", "C d", " e ", "a b", "C d", "xyz"]:
+    print(repr(length(text)))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(UNSAFE))
+def test_a_result_that_is_not_a_value_makes_the_fix_unsafe(tmp_path: Path, name: str) -> None:
+    program, why = UNSAFE[name]
+    code = dedent(program)
+    result, finding = _finding(code)
+    assert finding.fix.safety is Safety.UNSAFE and why in finding.message, finding.message
+    assert result.text == code  # not applied by default
+    # the hazard is real: with the bound applied (N = 2), the program behaves differently
+    applied = fix_source(code, _settings(unsafe=True)).text
+    assert "lru_cache(maxsize=2)" in applied
+    before, after = run_program(tmp_path, code), run_program(tmp_path, applied)
+    assert before.returncode == 0 and after.returncode == 0, before.stderr + after.stderr
+    assert (before.stdout, before.stderr.count("deprecated")) != (after.stdout, after.stderr.count("deprecated"))
+
+
+@pytest.mark.parametrize("name", sorted(SAFE))
+def test_a_value_result_keeps_the_safe_fix_and_the_behaviour(tmp_path: Path, name: str) -> None:
+    code = SAFE_PROGRAM.replace("BODY", SAFE[name])
+    result, finding = _finding(code)
+    assert finding.fix.safety is Safety.SAFE, finding.message
+    assert "lru_cache(maxsize=2)" in result.text
+    assert_same_behaviour(tmp_path, code, result.text)
+    assert fix_source(result.text, _settings()).text == result.text  # idempotent
+
+
+@pytest.mark.parametrize("name", ["a new list through a helper", "a comparison of helper results"])
+def test_the_pre_filter_keeps_the_helpers_the_check_reads(name: str) -> None:
+    code = dedent(UNSAFE[name][0]) if name in UNSAFE else SAFE_PROGRAM.replace("BODY", SAFE[name])
+    settings = _settings()
+    sliced = engine.detect(code, "m.py", settings, FIXERS)
+    whole = engine.detect(code, "m.py", settings, FIXERS, prefilter=False)
+    assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
