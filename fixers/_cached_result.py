@@ -29,7 +29,7 @@ _VALUE_CALLS = frozenset(
         "builtins.callable", "builtins.bin", "builtins.oct", "builtins.hex", "builtins.divmod",
         "builtins.pow", "builtins.any", "builtins.all",
         "datetime.timezone", "datetime.timedelta", "datetime.date", "datetime.datetime", "datetime.time",
-        "decimal.Decimal", "fractions.Fraction", "re.escape",
+        "decimal.Decimal", "fractions.Fraction", "re.escape", "re.compile",
         "ipaddress.ip_address", "ipaddress.ip_network", "ipaddress.ip_interface",
         "ipaddress.IPv4Address", "ipaddress.IPv6Address", "ipaddress.IPv4Network", "ipaddress.IPv6Network",
     }
@@ -63,14 +63,20 @@ def result_kind(
     is_local: Callable[[cst.Name], bool],
     makes_new: Callable[[cst.Call], bool],
     callee: Callable[[cst.Call], Optional[str]] = lambda call: None,
+    resolve: Callable[[cst.Name], Optional[cst.BaseExpression]] = lambda name: None,
+    depth: int = 0,
 ) -> str:
     """:data:`VALUE`, :data:`NEW` or :data:`UNKNOWN` for a returned expression. ``qualified``
     resolves a callee's qualified names; ``is_local`` tells a name bound inside the function (its
     object is whatever the function built) from a module-level one; ``makes_new`` is the caller's
     own list of constructors (``collections``, ``threading``, classes of this module); ``callee``
-    the kind of what a function of this module returns (None: not one)."""
+    the kind of what a function of this module returns (None: not one); ``resolve`` the one
+    expression a local name is bound to (None: bound more than once, by a loop, or unknown)."""
     def kind(e: cst.BaseExpression) -> str:
-        return result_kind(e, qualified, parameters, is_local, makes_new, callee)
+        return result_kind(e, qualified, parameters, is_local, makes_new, callee, resolve, depth + 1)
+
+    if depth > 8:
+        return UNKNOWN
 
     if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
                          cst.FormattedString, cst.Ellipsis, cst.Comparison)):
@@ -80,7 +86,10 @@ def result_kind(
     if isinstance(expr, cst.Name):
         if expr.value in ("None", "True", "False") or expr.value in parameters:
             return VALUE
-        return UNKNOWN if is_local(expr) else VALUE
+        if not is_local(expr):
+            return VALUE
+        source = resolve(expr)
+        return kind(source) if source is not None else UNKNOWN
     if isinstance(expr, cst.UnaryOperation):
         return VALUE if isinstance(expr.operator, cst.Not) else kind(expr.expression)
     if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):

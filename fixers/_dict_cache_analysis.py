@@ -19,7 +19,8 @@ from libcst.metadata import (
 )
 
 from memfix.fixer import BaseDetector
-from memfix.fixers._cache_analysis import ModuleState, binding_counts, class_family, enclosing_class, first_param
+from memfix.fixers._cache_analysis import ModuleState, binding_counts, class_family, enclosing_class, first_param, makes_new_object
+from memfix.fixers._cached_result import NEW, VALUE, result_kind
 from memfix.fixers._dict_cache_model import Candidate, Use
 from memfix.model import Confidence
 from memfix.nodes import child_nodes, children_in, nodes_in_order, walk
@@ -475,7 +476,75 @@ class DictCacheAnalysis(BaseDetector):
         if cand.foreign:
             node = cand.foreign[0]
             return "", f"`{self.code(node)}` at line {self.line_of(node)} may reach this dict from outside its class"
-        return "", ""
+        return "", self.identity_reason(cand)
+
+    def identity_reason(self, cand: Candidate) -> str:
+        """Why a caller could tell a recomputed entry from the stored one ("" when it cannot): a
+        function hands a stored object back (``return d[k]``, or the value it just stored) and that
+        object is not a value (memfix.fixers._cached_result). An unbounded memo gave every caller
+        of a key the same object; a bounded one gives a new one after an eviction, and whoever
+        mutated or kept the old one sees the difference."""
+        for write in cand.uses:
+            if write.kind not in ("write", "setdefault") or write.value is None or write.func is None:
+                continue
+            dict_code = self.code(write.node)
+            # the lookup that found nothing (`v = d.get(k)`) is not where a stored value comes from
+            sources = {
+                name: [s for s in options if s is None or not self._reads_dict(s, dict_code)]
+                for name, options in local_sources(write.func).items()
+            }
+            stored = _followed(write.value, sources)
+            kind = result_kind(
+                stored, self.qualified, param_names(write.func), lambda name: name.value in sources,
+                lambda call: makes_new_object(self.qualified(call.func)),
+                resolve=lambda name: _single_source(name.value, sources),
+            )
+            if kind == VALUE:
+                continue
+            handed = self._entry_returned(cand)
+            if handed is None:
+                return ""
+            func, line = handed
+            what = "a new object" if kind == NEW else "which memfix cannot tell is an immutable value"
+            return (
+                f"`{func}` returns the stored `{self.code(stored)}` (line {write.line}) at line {line}, {what}: "
+                "callers may rely on getting the same object back for a key"
+            )
+        return ""
+
+    def _entry_returned(self, cand: Candidate) -> Optional[Tuple[str, int]]:
+        """The first function (and line) returning an entry of ``cand`` as it is: a lookup
+        (``d[k]``, ``d.get(k)``, ``d.setdefault(k, v)``), the value just stored, or a local name
+        bound to either."""
+        entries: Dict[int, Set[int]] = {}  # id(function) -> ids of the expressions that are entries
+        stored_names: Dict[int, Set[str]] = {}
+        functions: Dict[int, cst.FunctionDef] = {}
+        for use in cand.uses:
+            if use.func is None:
+                continue
+            functions[id(use.func)] = use.func
+            if use.kind in ("read", "get", "setdefault"):
+                node = self.site_expr(use) if use.kind != "setdefault" else self.parent(self.parent(use.node) or use.node)
+                if node is not None:
+                    entries.setdefault(id(use.func), set()).add(id(node))
+            if use.kind in ("write", "setdefault") and use.value is not None:
+                entries.setdefault(id(use.func), set()).add(id(use.value))
+                if isinstance(use.value, cst.Name):
+                    stored_names.setdefault(id(use.func), set()).add(use.value.value)
+        for key, func in functions.items():
+            own = entries.get(key, set())
+            names = stored_names.get(key, set())
+            sources = local_sources(func)
+            for node in own_nodes(func.body):
+                if not isinstance(node, cst.Return) or node.value is None:
+                    continue
+                value = node.value
+                if id(value) in own or (
+                    isinstance(value, cst.Name)
+                    and (value.value in names or any(s is not None and id(s) in own for s in sources.get(value.value, ())))
+                ):
+                    return func.name.value, self.line_of(node)
+        return None
 
     def value_evidence(self, use: Use) -> str:
         """Why the stored value is not computed from the key alone ("" when it is)."""
@@ -619,6 +688,24 @@ def own_nodes(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
         yield node
         if node.__class__ not in _NESTED_SCOPES:
             stack.extend(child_nodes(node))
+
+
+def _single_source(name: str, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> Optional[cst.BaseExpression]:
+    """The one expression local ``name`` is assigned (None when it is bound more than once, by a
+    loop, or not in the function)."""
+    options = sources.get(name, [])
+    return options[0] if len(options) == 1 else None
+
+
+def _followed(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> cst.BaseExpression:
+    """A local name's one assigned expression, followed a few names deep (``expr`` itself when
+    it is not such a name)."""
+    for _ in range(5):
+        source = _single_source(expr.value, sources) if isinstance(expr, cst.Name) else None
+        if source is None:
+            break
+        expr = source
+    return expr
 
 
 def param_names(func: cst.FunctionDef) -> Set[str]:

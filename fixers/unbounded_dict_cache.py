@@ -50,10 +50,15 @@ sessions, cookies, subscribers, pending requests; values mutated after they are 
 would lose data. Unsafe when the stored value reads, besides the key, a module variable that can
 change at run time (declared `global` somewhere, bound more than once at module level, or a
 mutable module-level container) or the owner's own state: the memo froze the first answer, and a
-key recomputed after an eviction would see the new state. Also unsafe when the module uses threads
-and a read is not under a `with` block (an eviction in another thread could remove a key between
-its check and its read), and when the dict has a public name (an attribute or module global
-without a leading underscore): code in other modules may read it and miss evicted entries.
+key recomputed after an eviction would see the new state. Unsafe when a function hands a stored
+object back to its caller (`return d[k]`, or the value it just stored) and that object is not a
+value memfix can recognise (a number, a string, a `str` method's result, a tuple of values...): an
+unbounded memo gave every caller of a key the same object, a bounded one hands out a new one after
+an eviction, and a caller that mutated or kept the old one sees the difference. Also unsafe when
+the module uses threads and a read is not under a `with` block (an eviction in another thread could
+remove a key between its check and its read), and when the dict has a public name (an attribute or
+module global without a leading underscore): code in other modules may read it and miss evicted
+entries.
 
 ## Fix availability
 The `lru_cache` rewrite is used for a private module dict used by exactly one module-level
@@ -106,14 +111,16 @@ EXAMPLES = (
         safety=Safety.SAFE,
     ),
     Invalid(
-        "class Resolver:\n    def __init__(self):\n        self._cache = {}\n\n    def resolve(self, host):\n"
-        "        if host in self._cache:\n            return self._cache[host]\n        addr = lookup(host)\n"
-        "        self._cache[host] = addr\n        return addr\n",
-        fixed="from collections import OrderedDict\n\nclass Resolver:\n    def __init__(self):\n"
-        "        self._cache = OrderedDict()\n\n    def resolve(self, host):\n        if host in self._cache:\n"
-        "            self._cache.move_to_end(host)\n            return self._cache[host]\n        addr = lookup(host)\n"
-        "        self._cache[host] = addr\n        while len(self._cache) > 1000:\n"
-        "            self._cache.popitem(last=False)\n        return addr\n",
+        "class Slugger:\n    def __init__(self):\n        self._cache = {}\n\n    def slug(self, title):\n"
+        "        if title in self._cache:\n            return self._cache[title]\n"
+        "        slug = title.strip().lower().replace(' ', '-')\n"
+        "        self._cache[title] = slug\n        return slug\n",
+        fixed="from collections import OrderedDict\n\nclass Slugger:\n    def __init__(self):\n"
+        "        self._cache = OrderedDict()\n\n    def slug(self, title):\n        if title in self._cache:\n"
+        "            self._cache.move_to_end(title)\n            return self._cache[title]\n"
+        "        slug = title.strip().lower().replace(' ', '-')\n"
+        "        self._cache[title] = slug\n        while len(self._cache) > 1000:\n"
+        "            self._cache.popitem(last=False)\n        return slug\n",
         safety=Safety.SAFE,
     ),
     Invalid(

@@ -96,7 +96,7 @@ _SHADOW = _REBIND + "\n\ndef scaled(n):\n    if n not in _cache:\n        SCALE 
 #: (rule, program): the same spelling, but not the module's changing state
 STEADY: Dict[str, Tuple[str, str]] = {
     "MF201 local spelled like a re-bound global": ("MF201", "\n_cache = {}\n" + _SHADOW + _DRIVE),
-    "MF201 attribute spelled like a re-bound global": ("MF201", _dict(_REBIND, "n.bit_length() * n.real")
+    "MF201 attribute spelled like a re-bound global": ("MF201", _dict(_REBIND, "n.bit_length() * float(n.real)")
                                                        .replace("global SCALE\n    SCALE = s", "global real\n    real = s")),
     "MF202 parameter spelled like a re-bound global": ("MF202", _lru(_REBIND, "n * 2").replace("def scaled(n):\n    return n * 2", "def scaled(SCALE):\n    return SCALE * 2")),
     "MF202 keyword spelled like a module dict": ("MF202", _lru(_CONTAINER.replace("SETTINGS", "base"), "int(str(n), base=10)")),

@@ -167,3 +167,74 @@ def test_the_pre_filter_keeps_the_helpers_the_check_reads(name: str) -> None:
     sliced = engine.detect(code, "m.py", settings, FIXERS)
     whole = engine.detect(code, "m.py", settings, FIXERS, prefilter=False)
     assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
+
+
+# -- MF201: a dict memo hands its stored objects back the same way -----------------------------
+
+DICT_MEMO = """
+_cache = {}
+
+
+def words(text):
+    if text not in _cache:
+        _cache[text] = STORED
+    return _cache[text]
+
+
+def main():
+    words("a b").append("c") if isinstance(words("a b"), list) else None
+    words("d e")
+    words("f g")
+    print(words("a b"))
+
+
+main()
+"""
+
+#: a memo that keeps its stored list to itself (base64's _b32tab2): no caller sees the object
+KEPT_INSIDE = """
+_tables = {}
+
+
+def encode(alphabet, i):
+    if alphabet not in _tables:
+        _tables[alphabet] = [a + b for a in alphabet for b in alphabet]
+    return _tables[alphabet][i]
+
+
+def main():
+    print([encode("ab", 1), encode("cd", 2), encode("ef", 0), encode("ab", 3)])
+
+
+main()
+"""
+
+
+def _mf201(unsafe: bool = False) -> Settings:
+    return Settings(select=("MF201",), cache=False, max_len=2, unsafe_fixes=unsafe)
+
+
+@pytest.mark.parametrize("stored, why", [("text.split()", "a new object"), ("make(text=text)", "cannot tell is an immutable value")])
+def test_a_dict_memo_handing_back_a_stored_object_is_unsafe(tmp_path: Path, stored: str, why: str) -> None:
+    code = DICT_MEMO.replace("STORED", stored)
+    if stored.startswith("make"):
+        code = "from types import SimpleNamespace as make\n" + code.replace('.append("c") if isinstance(words("a b"), list) else None', '.extra = 1').replace('print(words("a b"))', 'print(vars(words("a b")))')
+    result = fix_source(code, _mf201())
+    [finding] = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.UNSAFE and why in finding.message, finding.message
+    assert "`words` returns the stored" in finding.message
+    applied = fix_source(code, _mf201(unsafe=True)).text
+    before, after = run_program(tmp_path, code), run_program(tmp_path, applied)
+    assert before.returncode == 0 and after.returncode == 0, before.stderr + after.stderr
+    assert before.stdout != after.stdout  # the hazard is real
+
+
+@pytest.mark.parametrize("code", [DICT_MEMO.replace("STORED", "text.upper()"), KEPT_INSIDE], ids=["a str", "kept inside"])
+def test_a_dict_memo_of_values_or_of_objects_kept_inside_stays_safe(tmp_path: Path, code: str) -> None:
+    """negative cases: the stored object is a value, or no caller ever gets it."""
+    result = fix_source(code, _mf201())
+    [finding] = result.findings
+    assert finding.fix is not None and finding.fix.safety is Safety.SAFE, finding.message
+    assert result.changed
+    assert_same_behaviour(tmp_path, code, result.text)
+    assert fix_source(result.text, _mf201()).text == result.text

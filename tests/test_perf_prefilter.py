@@ -260,7 +260,7 @@ def test_a_name_spelled_only_in_stubbed_code_is_still_taken():
     # slice stubs `unrelated` out (its names reach the rules as the slice's `elsewhere`)
     text = (
         "_cache = {}\n\n\ndef compute(k):\n    return k * 2\n\n\n"
-        "def get(k):\n    if k not in _cache:\n        _cache[k] = compute(k)\n    return _cache[k]\n\n\n"
+        "def get(k):\n    if k not in _cache:\n        _cache[k] = str(compute(k))\n    return _cache[k]\n\n\n"
         "def unrelated(items):\n    lru_cache = len(items)\n    return lru_cache\n"
     )
     settings = Settings(cache=False, unsafe_fixes=True)
@@ -326,7 +326,7 @@ def test_a_stub_with_many_names_stays_shallow():
 
 
 _COMPUTE = "def compute(k):\n    return k\n"
-_MEMO_GET = "def get(k):\n    if k not in _cache:\n        _cache[k] = compute(k)\n    return _cache[k]\n"
+_MEMO_GET = "def get(k):\n    if k not in _cache:\n        _cache[k] = str(compute(k))\n    return _cache[k]\n"
 _OWNER = "class A:\n    def __init__(self):\n        self.items = []\n\n    def add(self, v):\n"
 
 #: spellings a byte search for the usual forms would miss: each has a finding without the pre-filter

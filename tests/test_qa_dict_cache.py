@@ -54,8 +54,9 @@ def test_value_depending_on_changing_state_is_not_a_safe_memo(tmp_path: Path):
 
 
 def test_a_method_called_on_self_still_makes_a_safe_memo():
-    """The near miss: calling a method of the object computes the value, it does not read state."""
-    code = STAMPER.replace("(key, self.epoch)", "self._compute(key)").replace(
+    """The near miss: calling a method of the object computes the value, it does not read state
+    (the value a `str`, so that what it is does not make the fix unsafe either)."""
+    code = STAMPER.replace("(key, self.epoch)", "str(self._compute(key))").replace(
         "    def tick(self):", "    def _compute(self, key):\n        return key.upper()\n\n    def tick(self):"
     )
     result = fix_source(code, Settings(select=("MF201",), cache=False))
