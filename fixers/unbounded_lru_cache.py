@@ -104,6 +104,7 @@ from memfix.fixers._cache_analysis import (
     maxsize_arg,
 )
 from memfix.fixers._cached_result import NEW, UNKNOWN, VALUE, result_kind
+from memfix.fixers._dict_cache_analysis import own_nodes, param_names
 from memfix.model import Safety
 from memfix.nodes import walk
 
@@ -141,12 +142,6 @@ _MUTATORS = frozenset(
     {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard", "clear",
      "write", "writelines", "put", "put_nowait", "send", "sendall", "appendleft", "extendleft", "inc", "incr"}
 )
-
-
-def _parameter_names(func: cst.FunctionDef) -> Set[str]:
-    p = func.params
-    star = [a for a in (p.star_arg, p.star_kwarg) if isinstance(a, cst.Param)]
-    return {a.name.value for a in (*p.posonly_params, *p.params, *p.kwonly_params, *star)}
 
 
 @dataclass(frozen=True)
@@ -205,15 +200,14 @@ class Detector(BaseDetector):
         body again where the unbounded one ran it once, if it could (memfix.fixers._cached_result)."""
         assert self.module is not None
         name = func.name.value
-        parameters = _parameter_names(func)
+        parameters = param_names(func)
+        if func.asynchronous is not None:
+            return f"`{name}` is a coroutine function: each call returns a new single-use coroutine, and callers may rely on getting the same one back for a key"
         returned = False
-        for node in walk(func.body):
-            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            if isinstance(node, (cst.Yield, cst.Await)) and self._in_own_body(node, func):
-                what = "a generator" if isinstance(node, cst.Yield) else "a coroutine"
-                return f"`{name}` returns {what} (line {self.line_of(node)}), a new single-use object on every call: callers may rely on getting the same one back for a key"
-            if not isinstance(node, cst.Return) or node.value is None or not self._in_own_body(node, func):
+        for node in own_nodes(func.body):
+            if isinstance(node, cst.Yield):
+                return f"`{name}` returns a generator (line {self.line_of(node)}), a new single-use object on every call: callers may rely on getting the same one back for a key"
+            if not isinstance(node, cst.Return) or node.value is None:
                 continue
             value = node.value
             if isinstance(value, cst.Name) and value.value == "None":
@@ -253,25 +247,16 @@ class Detector(BaseDetector):
             return None
         if target in visiting:
             return VALUE
-        if len(visiting) > 3:
+        if len(visiting) > 3 or target.asynchronous is not None:
             return UNKNOWN
-        parameters = _parameter_names(target)
+        parameters = param_names(target)
         kinds = set()
-        for node in walk(target.body):
-            if isinstance(node, (cst.Yield, cst.Await)) and self._in_own_body(node, target):
+        for node in own_nodes(target.body):
+            if isinstance(node, cst.Yield):
                 return NEW
-            if isinstance(node, cst.Return) and node.value is not None and self._in_own_body(node, target):
+            if isinstance(node, cst.Return) and node.value is not None:
                 kinds.add(self._kind_of(node.value, target, parameters, visiting | {target}))
         return NEW if NEW in kinds else UNKNOWN if UNKNOWN in kinds else VALUE
-
-    def _in_own_body(self, node: cst.CSTNode, func: cst.FunctionDef) -> bool:
-        """``node`` belongs to ``func`` itself, not to a function, class or lambda nested in it."""
-        parent = self.parent(node)
-        while parent is not None and parent is not func:
-            if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                return False
-            parent = self.parent(parent)
-        return parent is func
 
     def _makes_new(self, call: cst.Call) -> bool:
         return makes_new_object(self.qualified(call.func)) or self._local_class(call.func)

@@ -238,3 +238,12 @@ def test_a_dict_memo_of_values_or_of_objects_kept_inside_stays_safe(tmp_path: Pa
     assert result.changed
     assert_same_behaviour(tmp_path, code, result.text)
     assert fix_source(result.text, _mf201()).text == result.text
+
+
+@pytest.mark.parametrize("header, body", [("async def", "return url.upper()"), ("def", "yield url.upper()")])
+def test_a_cached_coroutine_or_generator_gets_an_unsafe_fix(header: str, body: str) -> None:
+    """Each call makes a new single-use object, which the cache hands to every later caller."""
+    code = f"import functools\n\n\n@functools.lru_cache(maxsize=None)\n{header} fetch(url):\n    {body}\n"
+    result, finding = _finding(code)
+    assert finding.fix.safety is Safety.UNSAFE and "single-use" in finding.message, finding.message
+    assert result.text == code
