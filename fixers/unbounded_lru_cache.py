@@ -53,7 +53,9 @@ eviction they get a new one. Unsafe when the function returns nothing or is a ge
 cache only makes its body run once per argument (a "warn once" guard), and a bounded cache runs it
 again. Unsafe
 when recomputing an evicted result could be observed: the body writes state outside itself
-(`global` or `nonlocal` stores, attributes, `print`, calls that change state), or reads a module
+(`global` or `nonlocal` stores, attributes, `print`, calls that change state, any call whose
+result nothing uses, such as `warnings.warn(...)`, unless it is a method of a local object the
+function builds), or reads a module
 variable that can change at run time (declared `global` somewhere, bound more than once at module
 level, or a mutable module-level container): the unbounded cache froze the first answer, a
 bounded one recomputes it from the new state. Also unsafe for `cache(f)` called on a function
@@ -284,6 +286,9 @@ class Detector(BaseDetector):
             if isinstance(node, cst.Call):
                 if "builtins.print" in self.qualified(node.func):
                     return f"`{name}` prints at line {self.line_of(node)}: a result recomputed after an eviction prints again"
+                effect = self._called_for_effect(node, func)
+                if effect:
+                    return effect
                 if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS and self._outer_base(node.func.value, func):
                     return f"`{self.module.code_for_node(node.func)}()` at line {self.line_of(node)} changes state outside `{name}`: a result recomputed after an eviction changes it again"
             targets: List[cst.BaseExpression] = []
@@ -301,6 +306,32 @@ class Detector(BaseDetector):
                 if why:
                     return f"`{name}` reads `{node.value}` at line {self.line_of(node)}, {why}: a result recomputed after an eviction may differ"
         return None
+
+    def _called_for_effect(self, call: cst.Call, func: cst.FunctionDef) -> str:
+        """A call of ``func``'s own body whose result nothing uses (``warnings.warn(...)``,
+        ``registry.add(x)``): it is there for what it does, which a recomputation does again. A
+        method of a local object (``parts.append(x)``) only changes what the call builds."""
+        statement = self.parent(call)
+        if isinstance(statement, cst.Await):
+            statement = self.parent(statement)
+        if not isinstance(statement, cst.Expr) or not self._own(statement, func):
+            return ""
+        if isinstance(call.func, cst.Attribute) and not self._outer_base(call.func.value, func):
+            return ""
+        assert self.module is not None
+        return (
+            f"`{func.name.value}` calls `{self.module.code_for_node(call.func)}()` at line {self.line_of(call)} for its effect "
+            "(nothing uses its result): a result recomputed after an eviction does it again"
+        )
+
+    def _own(self, node: cst.CSTNode, func: cst.FunctionDef) -> bool:
+        """``node`` is in ``func``'s own body, not in a function, class or lambda nested in it."""
+        parent = self.parent(node)
+        while parent is not None and parent is not func:
+            if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                return False
+            parent = self.parent(parent)
+        return parent is func
 
     def _outer_base(self, expr: cst.BaseExpression, func: cst.FunctionDef) -> bool:
         """``expr`` (through attributes and subscripts) is rooted in a name not local to ``func``."""

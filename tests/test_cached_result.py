@@ -46,7 +46,26 @@ UNSAFE = {
         for name in ["a", "b", "c", "a"]:
             warn_once(name)
         """,
-        "`warn_once` returns nothing",
+        "`warn_once` calls `warnings.warn()` at line",
+    ),
+    "a warning besides a value": (
+        """
+        import functools
+        import warnings
+
+        warnings.simplefilter("always")
+
+
+        @functools.lru_cache(maxsize=None)
+        def parse(text):
+            warnings.warn("parse is deprecated")
+            return text.strip()
+
+
+        for text in ["a", "b", "c", "a"]:
+            parse(text)
+        """,
+        "`parse` calls `warnings.warn()` at line",
     ),
     "a shared new list": (
         """
@@ -113,6 +132,7 @@ SAFE = {
     "a tuple of split strings": "return tuple(text.split())",
     "recursion": "return len(text) if len(text) < 2 else length(text[1:]) + 1",
     "a module-level name": "return PREFIX if text else text",
+    "a local list built and joined": "parts = []\n    for w in text.split():\n        parts.append(w.upper())\n    return ' '.join(parts)",
 }
 
 SAFE_PROGRAM = """
@@ -246,4 +266,13 @@ def test_a_cached_coroutine_or_generator_gets_an_unsafe_fix(header: str, body: s
     code = f"import functools\n\n\n@functools.lru_cache(maxsize=None)\n{header} fetch(url):\n    {body}\n"
     result, finding = _finding(code)
     assert finding.fix.safety is Safety.UNSAFE and "single-use" in finding.message, finding.message
+    assert result.text == code
+
+
+def test_a_cached_function_that_returns_nothing_gets_an_unsafe_fix() -> None:
+    """Such a cache only makes its body run once per argument; whatever the body does, a bounded
+    cache does it again for an evicted argument."""
+    code = "import functools\n\n\n@functools.lru_cache(maxsize=None)\ndef check(name):\n    if not name.isidentifier():\n        raise ValueError(name)\n"
+    result, finding = _finding(code)
+    assert finding.fix.safety is Safety.UNSAFE and "`check` returns nothing" in finding.message, finding.message
     assert result.text == code
