@@ -11,9 +11,11 @@ return either, so its result is *unknown*, and a fix that bounds it is not safe.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Set
+from typing import Callable, FrozenSet, Iterable, Optional, Set
 
 import libcst as cst
+
+from memfix.nodes import child_nodes
 
 VALUE = "value"  # the same object, or an equal immutable one, whoever computes it
 NEW = "new"  # a new mutable or identity-bearing object on every computation
@@ -126,6 +128,52 @@ def result_kind(
     return UNKNOWN
 
 
+#: how many helper calls deep a result is followed (the pre-filter keeps as many:
+#: memfix.prefilter.called_helpers)
+HELPER_DEPTH = 3
+
+
+def helper_kind(
+    target: cst.FunctionDef,
+    visiting: FrozenSet[cst.FunctionDef],
+    kind_in: Callable[[cst.BaseExpression, FrozenSet[cst.FunctionDef]], str],
+) -> str:
+    """What calling ``target`` (a helper a cached computation calls) hands back: the kinds of its
+    returns combined (none, or a bare ``return``, is ``None``: a value); a generator is new, a
+    coroutine unknown. A function already being read (``visiting``: recursion) is a value if its
+    other returns are; past :data:`HELPER_DEPTH` helpers, unknown. ``kind_in`` reads one returned
+    expression of ``target``, with the functions then being read."""
+    if target in visiting:
+        return VALUE
+    if len(visiting) > HELPER_DEPTH or target.asynchronous is not None:
+        return UNKNOWN
+    inner = visiting | {target}
+    kinds = set()
+    for node in own_nodes(target.body):
+        if isinstance(node, cst.Yield):
+            return NEW
+        if isinstance(node, cst.Return) and node.value is not None:
+            kinds.add(kind_in(node.value, inner))
+    return _combined(kinds)
+
+
+#: node classes a function's own code stops at (libcst's node classes are concrete and never
+#: subclassed by the parser, so a type test is exact, and cheaper than ``isinstance`` through ABCMeta)
+_NESTED_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+
+
+def own_nodes(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
+    stack = list(child_nodes(root))
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.__class__ not in _NESTED_SCOPES:
+            stack.extend(child_nodes(node))
+
+
+
+
 def _combined(kinds: Iterable[str]) -> str:
     seen = set(kinds)
     if NEW in seen:
@@ -133,4 +181,4 @@ def _combined(kinds: Iterable[str]) -> str:
     return UNKNOWN if UNKNOWN in seen else VALUE
 
 
-__all__ = ["NEW", "UNKNOWN", "VALUE", "result_kind"]
+__all__ = ["HELPER_DEPTH", "NEW", "UNKNOWN", "VALUE", "helper_kind", "own_nodes", "result_kind"]

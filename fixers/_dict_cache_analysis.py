@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import (
@@ -20,10 +20,10 @@ from libcst.metadata import (
 
 from memfix.fixer import BaseDetector
 from memfix.fixers._cache_analysis import ModuleState, binding_counts, class_family, enclosing_class, first_param, makes_new_object
-from memfix.fixers._cached_result import NEW, VALUE, result_kind
+from memfix.fixers._cached_result import NEW, VALUE, helper_kind, own_nodes, result_kind
 from memfix.fixers._dict_cache_model import Candidate, Use
 from memfix.model import Confidence
-from memfix.nodes import child_nodes, children_in, nodes_in_order, walk
+from memfix.nodes import children_in, nodes_in_order, walk
 
 _MUTATING_METHODS = frozenset(
     {"append", "appendleft", "extend", "extendleft", "add", "update", "insert", "remove", "pop", "popleft",
@@ -494,11 +494,7 @@ class DictCacheAnalysis(BaseDetector):
                 for name, options in local_sources(write.func).items()
             }
             stored = _followed(write.value, sources)
-            kind = result_kind(
-                stored, self.qualified, param_names(write.func), lambda name: name.value in sources,
-                lambda call: makes_new_object(self.qualified(call.func)),
-                resolve=lambda name: _single_source(name.value, sources),
-            )
+            kind = self._kind_of(stored, write.func, sources, frozenset({write.func}))
             if kind == VALUE:
                 continue
             handed = self._entry_returned(cand)
@@ -511,6 +507,57 @@ class DictCacheAnalysis(BaseDetector):
                 "callers may rely on getting the same object back for a key"
             )
         return ""
+
+    def _kind_of(
+        self,
+        value: cst.BaseExpression,
+        func: cst.FunctionDef,
+        sources: Dict[str, List[Optional[cst.BaseExpression]]],
+        visiting: FrozenSet[cst.FunctionDef],
+    ) -> str:
+        return result_kind(
+            value, self.qualified, param_names(func), lambda name: name.value in sources,
+            lambda call: makes_new_object(self.qualified(call.func)),
+            callee=lambda call: self._callee_kind(call, func, visiting),
+            resolve=lambda name: _single_source(name.value, sources),
+        )
+
+    def _callee_kind(self, call: cst.Call, func: cst.FunctionDef, visiting: FrozenSet[cst.FunctionDef]) -> Optional[str]:
+        """What a helper of this module returns (None: ``call`` calls none): a module-level
+        function called by name, or a name-mangled method of the caller's class called on
+        ``self`` or ``cls``, read a few calls deep (the pre-filter keeps them:
+        ``memfix.prefilter.called_helpers``)."""
+        target = self._helper(call, func)
+        if target is None:
+            return None
+        sources = local_sources(target)
+        return helper_kind(target, visiting, lambda value, inner: self._kind_of(value, target, sources, inner))
+
+    def _helper(self, call: cst.Call, func: cst.FunctionDef) -> Optional[cst.FunctionDef]:
+        assert self.module is not None
+        callee = call.func
+        if isinstance(callee, cst.Name):
+            if callee.value in param_names(func) or callee.value in local_sources(func):
+                return None
+            body: Sequence[cst.CSTNode] = self.module.body
+            name = callee.value
+        elif (
+            isinstance(callee, cst.Attribute)
+            and isinstance(callee.value, cst.Name)
+            and callee.value.value == first_param(func)
+            and callee.attr.value.startswith("__")
+            and not callee.attr.value.endswith("__")
+        ):
+            # only a name-mangled method is this class's own: any other may be overridden by a
+            # subclass, here or in a module memfix does not read
+            owner = enclosing_class(func, self.parent)
+            if owner is None or not isinstance(owner.body, cst.IndentedBlock):
+                return None
+            body, name = owner.body.body, callee.attr.value
+        else:
+            return None
+        found = [stmt for stmt in body if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name]
+        return found[-1] if len(found) == 1 else None
 
     def _entry_returned(self, cand: Candidate) -> Optional[Tuple[str, int]]:
         """The first function (and line) returning an entry of ``cand`` as it is: a lookup
@@ -675,21 +722,6 @@ class DictCacheAnalysis(BaseDetector):
 # small pure helpers
 
 
-#: node classes a function's own code stops at (libcst's node classes are concrete and never
-#: subclassed by the parser, so a type test is exact, and cheaper than ``isinstance`` through ABCMeta)
-_NESTED_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
-
-
-def own_nodes(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
-    stack = list(child_nodes(root))
-    while stack:
-        node = stack.pop()
-        yield node
-        if node.__class__ not in _NESTED_SCOPES:
-            stack.extend(child_nodes(node))
-
-
 def _single_source(name: str, sources: Dict[str, List[Optional[cst.BaseExpression]]]) -> Optional[cst.BaseExpression]:
     """The one expression local ``name`` is assigned (None when it is bound more than once, by a
     loop, or not in the function)."""
@@ -717,7 +749,7 @@ def local_sources(func: cst.FunctionDef) -> Dict[str, List[Optional[cst.BaseExpr
     sources: Dict[str, List[Optional[cst.BaseExpression]]] = {}
     bind = partial(_bind, sources)
     for node in own_nodes(func.body):
-        kind = node.__class__  # exact classes: see _NESTED_SCOPES
+        kind = node.__class__  # exact classes: see memfix.fixers._cached_result.own_nodes
         if kind not in _BINDERS:
             continue
         if kind is cst.Assign:

@@ -93,9 +93,10 @@ from memfix.fixers._dict_cache_filter import DictCacheEvidence
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Stmt, StmtOp
 from memfix.fixers._dict_cache_plans import DictCachePlanner
 from memfix.fixers._lifetime_filter import lifetime_evidence
+from memfix.fixers._cached_result import HELPER_DEPTH
 from memfix.fixers._visibility import ATTRIBUTE, MODULE_GLOBAL, read_elsewhere
 from memfix.model import Safety
-from memfix.prefilter import FilterResult, spelling_regions
+from memfix.prefilter import FilterResult, Regions, called_helpers, spelling_regions
 
 RULE = Rule(
     code="MF201",
@@ -405,7 +406,14 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
         # the analysis asks ModuleState, whose pre-filter rule this is; a closure's memo too
         anchors.extend(ast_rebinding_anchors(index))
         names |= dropped
-    return spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
+    regions = spelling_regions(index, anchors, names, whole=whole, owner_evidence=lifetime_evidence(index))
+    if not isinstance(regions, Regions):
+        return regions
+    # the identity check reads what the helpers a stored value comes from return
+    # (DictCacheAnalysis._callee_kind): they join the slice whole
+    kept = {id(stmt) for stmt in regions.nodes}
+    helpers = [h for h in called_helpers(index.tree, regions.nodes, depth=HELPER_DEPTH) if id(h) not in kept]
+    return Regions(regions.nodes + tuple(helpers)) if helpers else regions
 
 
 def _may_report(evidence: DictCacheEvidence, target: ast.expr, name: str, frame: Optional[ast.stmt], spreads: bool) -> bool:

@@ -75,13 +75,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
+from typing import FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from memfix.astindex import AstIndex
-from memfix.prefilter import FilterResult, Regions, enclosing_functions, spelling_regions
+from memfix.prefilter import FilterResult, Regions, called_helpers, enclosing_functions, spelling_regions
 from memfix.fixer import BaseDetector, BaseTransformer, Fixer, FixPlan, Invalid, Rule, Valid
 from memfix.fixers._cache_analysis import (
     CACHE,
@@ -105,8 +105,8 @@ from memfix.fixers._cache_analysis import (
     makes_new_object,
     maxsize_arg,
 )
-from memfix.fixers._cached_result import NEW, UNKNOWN, VALUE, result_kind
-from memfix.fixers._dict_cache_analysis import own_nodes, param_names
+from memfix.fixers._cached_result import HELPER_DEPTH, NEW, UNKNOWN, helper_kind, own_nodes, result_kind
+from memfix.fixers._dict_cache_analysis import param_names
 from memfix.model import Safety
 from memfix.nodes import walk
 
@@ -247,18 +247,8 @@ class Detector(BaseDetector):
         target = self._function_named(call.func)
         if target is None:
             return None
-        if target in visiting:
-            return VALUE
-        if len(visiting) > 3 or target.asynchronous is not None:
-            return UNKNOWN
         parameters = param_names(target)
-        kinds = set()
-        for node in own_nodes(target.body):
-            if isinstance(node, cst.Yield):
-                return NEW
-            if isinstance(node, cst.Return) and node.value is not None:
-                kinds.add(self._kind_of(node.value, target, parameters, visiting | {target}))
-        return NEW if NEW in kinds else UNKNOWN if UNKNOWN in kinds else VALUE
+        return helper_kind(target, visiting, lambda value, inner: self._kind_of(value, target, parameters, inner))
 
     def _makes_new(self, call: cst.Call) -> bool:
         return makes_new_object(self.qualified(call.func)) or self._local_class(call.func)
@@ -495,24 +485,6 @@ class Transformer(BaseTransformer[BoundPlan]):
             self.add_import(plan.import_module, plan.import_obj)
 
 
-def _called_helpers(tree: ast.Module, functions: List[ast.AST], depth: int) -> List[ast.AST]:
-    """The module-level functions ``functions`` call by name, and those they call, ``depth``
-    calls deep."""
-    by_name: Dict[str, List[ast.AST]] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            by_name.setdefault(stmt.name, []).append(stmt)
-    found: List[ast.AST] = []
-    frontier = functions
-    for _ in range(depth):
-        called = {n.func.id for f in frontier for n in ast.walk(f) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        frontier = [d for name in sorted(called) for d in by_name.get(name, ()) if d not in found and d not in functions]
-        if not frontier:
-            break
-        found.extend(frontier)
-    return found
-
-
 def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     """A functools cache (any alias) used as a decorator or called, unbounded or maybe so
     (``ast_may_be_unbounded``: a bounded ``lru_cache`` as written is dropped). The analysis reads
@@ -536,7 +508,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     top_level = [stmt for stmt in index.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in wrapped]
     # what a cached function returns may be what a helper of this module returns
     # (Detector._callee_kind reads helpers three calls deep): they go into the slice whole
-    helpers = _called_helpers(index.tree, [*decorated, *top_level], depth=3)
+    helpers = called_helpers(index.tree, [*decorated, *top_level], depth=HELPER_DEPTH)
     regions = enclosing_functions(index.tree, [*decorated, *calls, *top_level, *helpers])
     if not isinstance(regions, Regions):
         return regions

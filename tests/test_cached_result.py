@@ -276,3 +276,56 @@ def test_a_cached_function_that_returns_nothing_gets_an_unsafe_fix() -> None:
     result, finding = _finding(code)
     assert finding.fix.safety is Safety.UNSAFE and "`check` returns nothing" in finding.message, finding.message
     assert result.text == code
+
+
+HELPERS = """
+_cache = {}
+
+
+def _normal(k):
+    return k.strip().lower()
+
+
+def get(k):
+    if k not in _cache:
+        _cache[k] = _normal(k)
+    return _cache[k]
+
+
+class Resolver:
+    \"\"\"A long-running resolver service.\"\"\"
+
+    def __init__(self):
+        self._seen = {}
+
+    def __canon(self, host):
+        return host.lower()
+
+    def resolve(self, host):
+        if host not in self._seen:
+            self._seen[host] = self.__canon(host)
+        return self._seen[host]
+"""
+
+
+def test_helpers_whose_results_are_values_keep_the_memo_safe() -> None:
+    """A module function, and a name-mangled method (no subclass can override it), are read;
+    the pre-filter keeps them, so the slice and the whole file agree."""
+    settings = _mf201()
+    sliced = engine.detect(HELPERS, "m.py", settings, FIXERS)
+    whole = engine.detect(HELPERS, "m.py", settings, FIXERS, prefilter=False)
+    assert [f.message for f in sliced.findings] == [f.message for f in whole.findings]
+    assert [(f.symbol, f.fix.safety if f.fix else None) for f in sliced.findings] == [
+        ("_cache", Safety.SAFE),
+        ("Resolver._seen", Safety.SAFE),
+    ]
+
+
+@pytest.mark.parametrize("change", [("return k.strip().lower()", "return k.split()"), ("self.__canon(host)", "self._canon(host)")])
+def test_a_helper_returning_a_new_object_or_one_a_subclass_may_override_is_unsafe(change) -> None:
+    old, new = change
+    code = HELPERS.replace(old, new).replace("def __canon", "def _canon" if new.startswith("self._canon") else "def __canon")
+    findings = {f.symbol: f for f in fix_source(code, _mf201()).findings}
+    symbol = "_cache" if "split" in new else "Resolver._seen"
+    assert findings[symbol].fix.safety is Safety.UNSAFE, findings[symbol].message
+    assert "returns the stored" in findings[symbol].message
