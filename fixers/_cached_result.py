@@ -11,11 +11,11 @@ return either, so its result is *unknown*, and a fix that bounds it is not safe.
 
 from __future__ import annotations
 
-from typing import Callable, FrozenSet, Iterable, Optional, Set
+from typing import Callable, FrozenSet, Iterable, Optional, Sequence, Set
 
 import libcst as cst
 
-from memfix.nodes import child_nodes
+from memfix.nodes import child_nodes, walk
 
 VALUE = "value"  # the same object, or an equal immutable one, whoever computes it
 NEW = "new"  # a new mutable or identity-bearing object on every computation
@@ -128,6 +128,17 @@ def result_kind(
     return UNKNOWN
 
 
+def param_names(func: cst.FunctionDef) -> Set[str]:
+    return {p.name.value for p in walk(func.params) if isinstance(p, cst.Param)}
+
+
+def single_def(body: Sequence[cst.CSTNode], name: str) -> Optional[cst.FunctionDef]:
+    """The function ``body`` (a module's or a class's) defines as ``name``, when it defines it
+    once: with two definitions, which one a call reaches depends on when it runs."""
+    found = [stmt for stmt in body if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name]
+    return found[0] if len(found) == 1 else None
+
+
 #: how many helper calls deep a result is followed (the pre-filter keeps as many:
 #: memfix.prefilter.called_helpers)
 HELPER_DEPTH = 3
@@ -181,4 +192,4 @@ def _combined(kinds: Iterable[str]) -> str:
     return UNKNOWN if UNKNOWN in seen else VALUE
 
 
-__all__ = ["HELPER_DEPTH", "NEW", "UNKNOWN", "VALUE", "helper_kind", "own_nodes", "result_kind"]
+__all__ = ["HELPER_DEPTH", "NEW", "UNKNOWN", "VALUE", "helper_kind", "own_nodes", "param_names", "result_kind", "single_def"]

@@ -20,7 +20,7 @@ from libcst.metadata import (
 
 from memfix.fixer import BaseDetector
 from memfix.fixers._cache_analysis import ModuleState, binding_counts, class_family, enclosing_class, first_param, makes_new_object
-from memfix.fixers._cached_result import NEW, VALUE, helper_kind, own_nodes, result_kind
+from memfix.fixers._cached_result import NEW, VALUE, helper_kind, own_nodes, param_names, result_kind, single_def
 from memfix.fixers._dict_cache_model import Candidate, Use
 from memfix.model import Confidence
 from memfix.nodes import children_in, nodes_in_order, walk
@@ -518,26 +518,35 @@ class DictCacheAnalysis(BaseDetector):
         return result_kind(
             value, self.qualified, param_names(func), lambda name: name.value in sources,
             lambda call: makes_new_object(self.qualified(call.func)),
-            callee=lambda call: self._callee_kind(call, func, visiting),
+            callee=lambda call: self._callee_kind(call, func, sources, visiting),
             resolve=lambda name: _single_source(name.value, sources),
         )
 
-    def _callee_kind(self, call: cst.Call, func: cst.FunctionDef, visiting: FrozenSet[cst.FunctionDef]) -> Optional[str]:
+    def _callee_kind(
+        self,
+        call: cst.Call,
+        func: cst.FunctionDef,
+        sources: Dict[str, List[Optional[cst.BaseExpression]]],
+        visiting: FrozenSet[cst.FunctionDef],
+    ) -> Optional[str]:
         """What a helper of this module returns (None: ``call`` calls none): a module-level
         function called by name, or a name-mangled method of the caller's class called on
         ``self`` or ``cls``, read a few calls deep (the pre-filter keeps them:
         ``memfix.prefilter.called_helpers``)."""
-        target = self._helper(call, func)
+        target = self._helper(call, func, sources)
         if target is None:
             return None
-        sources = local_sources(target)
-        return helper_kind(target, visiting, lambda value, inner: self._kind_of(value, target, sources, inner))
+        own_sources = local_sources(target)
+        return helper_kind(target, visiting, lambda value, inner: self._kind_of(value, target, own_sources, inner))
 
-    def _helper(self, call: cst.Call, func: cst.FunctionDef) -> Optional[cst.FunctionDef]:
+    def _helper(
+        self, call: cst.Call, func: cst.FunctionDef, sources: Dict[str, List[Optional[cst.BaseExpression]]]
+    ) -> Optional[cst.FunctionDef]:
+        """The function of this module ``call`` (in ``func``, whose locals are ``sources``) reaches."""
         assert self.module is not None
         callee = call.func
         if isinstance(callee, cst.Name):
-            if callee.value in param_names(func) or callee.value in local_sources(func):
+            if callee.value in sources or callee.value in param_names(func):
                 return None
             body: Sequence[cst.CSTNode] = self.module.body
             name = callee.value
@@ -556,8 +565,7 @@ class DictCacheAnalysis(BaseDetector):
             body, name = owner.body.body, callee.attr.value
         else:
             return None
-        found = [stmt for stmt in body if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name]
-        return found[-1] if len(found) == 1 else None
+        return single_def(body, name)
 
     def _entry_returned(self, cand: Candidate) -> Optional[Tuple[str, int]]:
         """The first function (and line) returning an entry of ``cand`` as it is: a lookup
@@ -571,9 +579,7 @@ class DictCacheAnalysis(BaseDetector):
                 continue
             functions[id(use.func)] = use.func
             if use.kind in ("read", "get", "setdefault"):
-                node = self.site_expr(use) if use.kind != "setdefault" else self.parent(self.parent(use.node) or use.node)
-                if node is not None:
-                    entries.setdefault(id(use.func), set()).add(id(node))
+                entries.setdefault(id(use.func), set()).add(id(self.site_expr(use)))
             if use.kind in ("write", "setdefault") and use.value is not None:
                 entries.setdefault(id(use.func), set()).add(id(use.value))
                 if isinstance(use.value, cst.Name):
@@ -688,12 +694,12 @@ class DictCacheAnalysis(BaseDetector):
         return ""
 
     def site_expr(self, use: Use) -> cst.CSTNode:
-        """The whole expression of a use, for messages: `k in d`, `d.get(k)`, `d[k]`."""
+        """The whole expression of a use: `k in d`, `d.get(k)`, `d.setdefault(k, v)`, `d[k]`."""
         node: cst.CSTNode = use.node
         parent = self.parent(node)
         if use.kind == "member" and parent is not None:
             return self.parent(parent) or parent
-        if use.kind == "get" and parent is not None:
+        if use.kind in ("get", "setdefault") and parent is not None:
             return self.parent(parent) or parent
         if use.kind == "read" and parent is not None:
             return parent
@@ -738,10 +744,6 @@ def _followed(expr: cst.BaseExpression, sources: Dict[str, List[Optional[cst.Bas
             break
         expr = source
     return expr
-
-
-def param_names(func: cst.FunctionDef) -> Set[str]:
-    return {p.name.value for p in walk(func.params) if isinstance(p, cst.Param)}
 
 
 def local_sources(func: cst.FunctionDef) -> Dict[str, List[Optional[cst.BaseExpression]]]:

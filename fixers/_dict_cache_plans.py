@@ -18,8 +18,8 @@ from memfix.fixers._cache_analysis import (
     stem_bound_names,
     is_bound_name,
 )
-from memfix.fixers._cached_result import own_nodes
-from memfix.fixers._dict_cache_analysis import DictCacheAnalysis, local_sources, param_names
+from memfix.fixers._cached_result import own_nodes, param_names
+from memfix.fixers._dict_cache_analysis import DictCacheAnalysis, local_sources
 from memfix.fixers._dict_cache_model import Candidate, DictCachePlan, Refusal, Stmt, StmtOp, Use
 from memfix.model import Safety
 from memfix.nodes import children_in, walk

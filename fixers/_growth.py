@@ -1156,7 +1156,7 @@ def _is_store_target(node: cst.CSTNode, parent_of: Callable[[cst.CSTNode], Optio
     return False
 
 
-#: how code in other modules could reach a container of each owner (memfix._visibility)
+#: how code in other modules could reach a container of each owner (memfix.fixers._visibility)
 _REACHED_AS = {Owner.INSTANCE: ATTRIBUTE, Owner.CLASS: ATTRIBUTE, Owner.GLOBAL: MODULE_GLOBAL}
 
 

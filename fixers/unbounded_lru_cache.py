@@ -105,8 +105,7 @@ from memfix.fixers._cache_analysis import (
     makes_new_object,
     maxsize_arg,
 )
-from memfix.fixers._cached_result import HELPER_DEPTH, NEW, UNKNOWN, helper_kind, own_nodes, result_kind
-from memfix.fixers._dict_cache_analysis import param_names
+from memfix.fixers._cached_result import HELPER_DEPTH, NEW, UNKNOWN, helper_kind, own_nodes, param_names, result_kind, single_def
 from memfix.model import Safety
 from memfix.nodes import walk
 
@@ -242,9 +241,9 @@ class Detector(BaseDetector):
         """What a function of this module returns, when ``call`` calls one by name: a call of the
         cached function itself is a value if its other returns are (``fib(n - 1) + fib(n - 2)``),
         and a helper is read the same way, a few calls deep."""
-        if not isinstance(call.func, cst.Name) or not self._outer_base(call.func, func):
+        if not isinstance(call.func, cst.Name) or not self._outer_base(call.func, func) or self.module is None:
             return None
-        target = self._function_named(call.func)
+        target = single_def(self.module.body, call.func.value)
         if target is None:
             return None
         parameters = param_names(target)
@@ -270,13 +269,14 @@ class Detector(BaseDetector):
         assert self.module is not None
         name = func.name.value
         state = self._module_state
+        own = {id(node) for node in own_nodes(func.body)}
         for node in walk(func.body):
             if isinstance(node, (cst.Global, cst.Nonlocal)):
                 return f"`{name}` writes {self.module.code_for_node(node).strip()} at line {self.line_of(node)}: a result recomputed after an eviction writes it again"
             if isinstance(node, cst.Call):
                 if "builtins.print" in self.qualified(node.func):
                     return f"`{name}` prints at line {self.line_of(node)}: a result recomputed after an eviction prints again"
-                effect = self._called_for_effect(node, func)
+                effect = self._called_for_effect(node, func, own)
                 if effect:
                     return effect
                 if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS and self._outer_base(node.func.value, func):
@@ -297,14 +297,15 @@ class Detector(BaseDetector):
                     return f"`{name}` reads `{node.value}` at line {self.line_of(node)}, {why}: a result recomputed after an eviction may differ"
         return None
 
-    def _called_for_effect(self, call: cst.Call, func: cst.FunctionDef) -> str:
+    def _called_for_effect(self, call: cst.Call, func: cst.FunctionDef, own: Set[int]) -> str:
         """A call of ``func``'s own body whose result nothing uses (``warnings.warn(...)``,
         ``registry.add(x)``): it is there for what it does, which a recomputation does again. A
-        method of a local object (``parts.append(x)``) only changes what the call builds."""
+        method of a local object (``parts.append(x)``) only changes what the call builds. ``own``:
+        the ids of ``func``'s own nodes (outside nested functions, classes and lambdas)."""
         statement = self.parent(call)
         if isinstance(statement, cst.Await):
             statement = self.parent(statement)
-        if not isinstance(statement, cst.Expr) or not self._own(statement, func):
+        if not isinstance(statement, cst.Expr) or id(statement) not in own:
             return ""
         if isinstance(call.func, cst.Attribute) and not self._outer_base(call.func.value, func):
             return ""
@@ -313,15 +314,6 @@ class Detector(BaseDetector):
             f"`{func.name.value}` calls `{self.module.code_for_node(call.func)}()` at line {self.line_of(call)} for its effect "
             "(nothing uses its result): a result recomputed after an eviction does it again"
         )
-
-    def _own(self, node: cst.CSTNode, func: cst.FunctionDef) -> bool:
-        """``node`` is in ``func``'s own body, not in a function, class or lambda nested in it."""
-        parent = self.parent(node)
-        while parent is not None and parent is not func:
-            if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                return False
-            parent = self.parent(parent)
-        return parent is func
 
     def _outer_base(self, expr: cst.BaseExpression, func: cst.FunctionDef) -> bool:
         """``expr`` (through attributes and subscripts) is rooted in a name not local to ``func``."""
