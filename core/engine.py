@@ -4,10 +4,11 @@
 Nothing here raises: every failure becomes a FileError on that file's report (libcst's
 ``transform_module`` makes the same promise), so one bad file never stops a run.
 
-Cost is spent only where a rule can match. A file is decoded and searched for the rules' needles;
-only if one is present is it given to ``ast`` (10x cheaper than libcst) for the rules' ast filters;
-only then is it parsed once with libcst, and the union of the candidate rules' metadata resolved
-once on one ``MetadataWrapper`` shared by every detector.
+Cost is spent only where a rule can match. Every file is parsed with ``ast`` (10x cheaper than
+libcst), so a syntax error is reported wherever it is; the rules whose needles the text holds run
+their ``ast`` filters on it; only a file some filter keeps is parsed with libcst (often only the
+slice of it the filters named), and the union of the candidate rules' metadata resolved once on
+one ``MetadataWrapper`` shared by every detector.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from memfix.config import Settings
+from memfix.cstparse import parse_trusted
 from memfix.limits import too_deep
 from memfix.metadata import statement_starts
 from memfix.fixer import FileContext, Fixer, FixPlan, Report
@@ -217,7 +219,9 @@ def _detect_in(
     """Detection on ``parsed_text`` (``text`` or a slice of it with the same lines); ``tree``: the
     ``ast`` of ``text``, whose statements' lines let positions be generated per statement."""
     try:
-        module = cst.parse_module(parsed_text)
+        # a text CPython's parser accepted (or a pre-filter slice of one: its stubs are a `def`
+        # and a string) needs none of libcst's node checks (memfix.cstparse)
+        module = parse_trusted(parsed_text) if tree is not None else cst.parse_module(parsed_text)
     except Exception as exc:  # ParserSyntaxError, RecursionError, ...
         return FileError(path, "parse", ast_error or parse_error_message(exc, parsed_text))
     if not candidates:

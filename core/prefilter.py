@@ -376,25 +376,24 @@ def splice_slice(original: str, sliced: str, rewritten: str) -> Union[str, Splic
     return "".join(result)
 
 
-def called_helpers(tree: ast.Module, functions: Sequence[ast.AST], depth: int) -> List[ast.stmt]:
+def called_helpers(index: AstIndex, functions: Sequence[ast.AST], depth: int) -> List[ast.stmt]:
     """The helpers ``functions`` (and whatever holds them) call, and those they call, ``depth``
     calls deep: module-level functions called by name, and name-mangled methods (``self.__m()``,
     the only ones no subclass can override) of the class defining the caller. For analyses that
     read what a helper returns (the cache rules' identity check)."""
     by_name: Dict[str, List[ast.stmt]] = {}
-    for stmt in tree.body:
+    for stmt in index.tree.body:
         if isinstance(stmt, _FUNCS):
             by_name.setdefault(stmt.name, []).append(stmt)
     methods: Dict[int, Dict[str, List[ast.stmt]]] = {}  # id(method) -> its class's methods by name
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            own = {}
-            for stmt in node.body:
-                if isinstance(stmt, _FUNCS):
-                    own.setdefault(stmt.name, []).append(stmt)
-            for group in own.values():
-                for stmt in group:
-                    methods[id(stmt)] = own
+    for node in index.nodes(ast.ClassDef):
+        own = {}
+        for stmt in node.body:  # type: ignore[attr-defined]
+            if isinstance(stmt, _FUNCS):
+                own.setdefault(stmt.name, []).append(stmt)
+        for group in own.values():
+            for stmt in group:
+                methods[id(stmt)] = own
     found: List[ast.stmt] = []
     seen = {id(f) for f in functions}
     frontier: Sequence[ast.AST] = functions

@@ -412,7 +412,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     # the identity check reads what the helpers a stored value comes from return
     # (DictCacheAnalysis._callee_kind): they join the slice whole
     kept = {id(stmt) for stmt in regions.nodes}
-    helpers = [h for h in called_helpers(index.tree, regions.nodes, depth=HELPER_DEPTH) if id(h) not in kept]
+    helpers = [h for h in called_helpers(index, regions.nodes, depth=HELPER_DEPTH) if id(h) not in kept]
     return Regions(regions.nodes + tuple(helpers)) if helpers else regions
 
 

@@ -500,7 +500,7 @@ def _ast_filter(tree: Union[ast.Module, AstIndex]) -> FilterResult:
     top_level = [stmt for stmt in index.tree.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in wrapped]
     # what a cached function returns may be what a helper of this module returns
     # (Detector._callee_kind reads helpers three calls deep): they go into the slice whole
-    helpers = called_helpers(index.tree, [*decorated, *top_level], depth=HELPER_DEPTH)
+    helpers = called_helpers(index, [*decorated, *top_level], depth=HELPER_DEPTH)
     regions = enclosing_functions(index.tree, [*decorated, *calls, *top_level, *helpers])
     if not isinstance(regions, Regions):
         return regions
