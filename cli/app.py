@@ -156,7 +156,7 @@ def memfix(
         raise _fail(str(exc))
 
     mode = Mode.APPLY if apply else Mode.DRY_RUN
-    report: RunReport = run(paths, settings, mode, shard=selected_shard)
+    report: RunReport = run(paths, settings, mode, shard=selected_shard, own_process=True)
 
     for error in report.all_errors:
         typer.echo(f"memfix: error: {error.path}: {error.message}", err=True)

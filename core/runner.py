@@ -14,9 +14,10 @@ import gc
 import hashlib
 import os
 import signal
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from memfix.cache import ResultCache, cacheable, reusable
 from memfix.config import Settings
@@ -89,6 +90,23 @@ _WORKER_GC_THRESHOLDS = (20_000_000, 50, 100)
 _COLLECT_AFTER = 200_000
 
 
+@contextmanager
+def _collector_tuned() -> Iterator[None]:
+    """The workers' collector settings (_worker_init) for an in-process run in a process memfix
+    owns (the command line's), put back afterwards. With the interpreter's defaults a young
+    collection runs every 700 allocations and every tenth of those scans the whole heap, libcst
+    and every imported module included: a 12% cost on a pre-commit-sized run of 8 files
+    (1.30 s -> 1.16 s, median of 5 alternated runs)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_WORKER_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _worker_init() -> None:
     """Everything imported so far lives as long as the worker: freezing it keeps the per-file
     collection down to that file's own garbage. A pool worker only ever runs memfix, so its
@@ -116,11 +134,19 @@ def process_files(
     fixers: Sequence[Fixer],
     cache: Optional[ResultCache] = None,
     sizes: Optional[Dict[str, int]] = None,
+    own_process: bool = False,
 ) -> List[FileReport]:
+    """``own_process``: the caller's process runs nothing but memfix (the command line), so an
+    in-process run may tune its garbage collector as a pool worker does; an API caller's
+    collector is left as it is."""
     jobs = effective_jobs(settings, len(files))
     if jobs <= 1:
-        job = _Job(settings, mode, cache)
-        return [process_one(f, job, fixers) for f in files]
+        if not own_process:
+            job = _Job(settings, mode, cache)
+            return [process_one(f, job, fixers) for f in files]
+        with _collector_tuned():
+            job = _Job(settings, mode, cache, collect=True)
+            return [process_one(f, job, fixers) for f in files]
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: 30 ms an in-process run skips
 
     job = _Job(settings, mode, cache, collect=True)
@@ -148,7 +174,9 @@ def run(
     settings: Settings,
     mode: Mode = Mode.DRY_RUN,
     shard: Optional[Shard] = None,
+    own_process: bool = False,
 ) -> RunReport:
+    """``own_process``: see :func:`process_files` (the command line passes True)."""
     from memfix.fixers import select_fixers
 
     fixers = select_fixers(settings.select, settings.ignore)
@@ -159,7 +187,7 @@ def run(
         sizes = file_sizes(files)
         files = select_shard(files, shard, sizes)
         extra["shard"] = {"index": shard.index, "count": shard.count}
-    reports = process_files(files, settings, mode, fixers, open_cache(settings, fixers), sizes)
+    reports = process_files(files, settings, mode, fixers, open_cache(settings, fixers), sizes, own_process)
     return RunReport(
         mode=mode,
         files=tuple(reports),

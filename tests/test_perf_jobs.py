@@ -103,3 +103,57 @@ def _freeze_after_one_file(source, fixers):
     gc.unfreeze()
     report = runner.process_one(source, runner._Job(Settings(cache=False), Mode.DRY_RUN, None, collect=True), fixers)
     return gc.get_freeze_count(), len(gc.get_objects()), report.parsed
+
+
+def _collector_seen_per_file(monkeypatch):
+    """Records the collector's thresholds and whether the per-file collection is on, per file."""
+    seen = []
+    real = runner.process_one
+
+    def spy(source, job, fixers):
+        import gc
+
+        seen.append((gc.get_threshold(), job.collect))
+        return real(source, job, fixers)
+
+    monkeypatch.setattr(runner, "process_one", spy)
+    return seen
+
+
+def test_the_command_lines_in_process_run_tunes_its_collector_and_puts_it_back(tmp_path, monkeypatch):
+    import gc
+
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(FIXABLE)
+    seen = _collector_seen_per_file(monkeypatch)
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    report = runner.run([str(tmp_path)], Settings(jobs=1, cache=False, respect_gitignore=False), own_process=True)
+    assert len(report.findings) == 3
+    assert seen == [(runner._WORKER_GC_THRESHOLDS, True)] * 3
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_an_api_callers_in_process_run_leaves_its_collector_alone(tmp_path, monkeypatch):
+    import gc
+
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(FIXABLE)
+    seen = _collector_seen_per_file(monkeypatch)
+    before = gc.get_threshold()
+    runner.run([str(tmp_path)], Settings(jobs=1, cache=False, respect_gitignore=False))
+    assert seen == [(before, False)] * 3
+
+
+def test_the_command_line_runs_in_process_with_its_collector_tuned(tmp_path, monkeypatch):
+    from memfix.cli.app import main
+
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(FIXABLE)
+    seen = _collector_seen_per_file(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["memfix", "--no-cache", "--format", "json", "-o", str(tmp_path / "out.json"), "."])
+    try:
+        main(hard_exit=False)
+    except SystemExit as done:
+        assert done.code == 1
+    assert [collect for _, collect in seen] == [True] * 3
