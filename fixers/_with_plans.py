@@ -79,6 +79,8 @@ class WithPlan(FixPlan):
 
     ``assigned``: the first statement is ``name = call`` and is replaced by the with header;
     otherwise the statement at ``start`` contains ``call`` inline and ``call`` becomes ``name``.
+    ``discarded``: that statement is the call alone (``open(p)`` for its error): the with-item
+    takes no name and the statement becomes ``pass``.
     """
 
     block: Optional[cst.CSTNode] = None  # IndentedBlock or Module
@@ -87,6 +89,7 @@ class WithPlan(FixPlan):
     call: Optional[cst.Call] = None
     name: str = ""
     assigned: bool = False
+    discarded: bool = False
     close_index: Optional[int] = None
     #: dotted name the with-item is wrapped in ("contextlib.closing"), and the import it needs
     wrapper: str = ""

@@ -277,6 +277,8 @@ class WithRewriteDetector(BaseDetector):
         spec = self.opener_spec(node, qualified)
         label = spec.label
         parent = self.parent(node)
+        if self._closed_at_once(node, parent, spec):
+            return
         chain = self.ancestors(node)
         if self._managed(node, chain) or self._escapes_by_return(node):
             if not spec.exit_closes and isinstance(parent, cst.WithItem) and parent.item is node:
@@ -295,6 +297,15 @@ class WithRewriteDetector(BaseDetector):
                 self._report(node, self._target_text(parent.target), label, None, self._stored_reason(parent.target))
             return
         self._inline(node, spec, chain, qualified)
+
+    def _closed_at_once(self, call: cst.Call, parent: Optional[cst.CSTNode], spec: OpenerSpec) -> bool:
+        """``open(p, "w").close()`` (``sqlite3.connect(db).close()``...): the expression that opens
+        the resource closes it, on every path that opened it, so nothing is left for the collector
+        and a with-block would only restate it (the standard library creates empty files so)."""
+        if not (isinstance(parent, cst.Attribute) and parent.value is call and parent.attr.value in spec.close_methods):
+            return False
+        outer = self.parent(parent)
+        return isinstance(outer, cst.Call) and outer.func is parent and not outer.args
 
     # -- shapes -------------------------------------------------------------------------------
 
@@ -674,9 +685,10 @@ class WithRewriteDetector(BaseDetector):
         if earlier:
             verdict.doubt(f"`{earlier}` runs before the call today and would run after it")
         scope = self.get_metadata(ScopeProvider, call, None)
-        if isinstance(scope, ClassScope):
+        discarded = _is_whole_statement(call, statement)
+        if isinstance(scope, ClassScope) and not discarded:
             verdict.doubt("the with-block would add a class attribute")
-        name = self.fresh_name(scope, spec.names)
+        name = "" if discarded else self.fresh_name(scope, spec.names)
         body = list(block.body)  # type: ignore[attr-defined]
         index = body.index(statement)
         crossing = self._crossing(block, index, index, inline=True)
@@ -688,7 +700,7 @@ class WithRewriteDetector(BaseDetector):
         item_text = f"{wrapper}({self._call_text(call)})" if wrapper else self._call_text(call)
         plan = WithPlan(
             safety=Safety.UNSAFE if verdict.unsafe else Safety.SAFE,
-            description=f"wrap line {line} in `with {item_text} as {name}:`",
+            description=f"wrap line {line} in `with {item_text}:`" if discarded else f"wrap line {line} in `with {item_text} as {name}:`",
             reason=verdict.unsafe or "the handle is used only in this statement",
             block=block,
             start=index,
@@ -696,6 +708,7 @@ class WithRewriteDetector(BaseDetector):
             call=call,
             name=name,
             assigned=False,
+            discarded=discarded,
             wrapper=wrapper,
             wrapper_import=wrapper_import,
         )
@@ -976,3 +989,14 @@ class WithRewriteDetector(BaseDetector):
     def _claim(self, block: cst.CSTNode, start: int, end: int, inline: bool = False) -> None:
         body = list(block.body)  # type: ignore[attr-defined]
         self._claimed.setdefault(id(block), []).append((start, end, self.line_of(body[start]), inline))
+
+
+def _is_whole_statement(call: cst.Call, statement: cst.CSTNode) -> bool:
+    """``open(p)`` as a statement of its own: what it returns is never used (the call runs for
+    its error, or its side effect)."""
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and statement.body[0].value is call
+    )

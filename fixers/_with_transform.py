@@ -8,7 +8,7 @@ block.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -24,6 +24,9 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._by_block: Dict[int, List[WithPlan]] = {}
         self._inline_calls: Dict[int, WithPlan] = {}
+        #: an inline call as it was left (the calls inside it already replaced by their names),
+        #: and when: the with-items list them in the order the calls ran
+        self._left_calls: Dict[int, Tuple[int, cst.Call]] = {}
         self._nested: Dict[int, NestClosingPlan] = {}
         for plan in self.plans.values():
             if isinstance(plan, NestClosingPlan):
@@ -37,6 +40,9 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         plan = self._inline_calls.get(id(original_node))
         if plan is None:
             return updated_node
+        self._left_calls[id(original_node)] = (len(self._left_calls), updated_node.with_changes(lpar=[], rpar=[]))
+        if plan.discarded:
+            return updated_node  # its statement becomes `pass` (_rewrite)
         return cst.Name(plan.name, lpar=updated_node.lpar, rpar=updated_node.rpar)
 
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
@@ -129,9 +135,17 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
                 leading = list(header_stmt.leading_lines)
                 header = header_stmt.trailing_whitespace
             else:
-                for plan in [outer, *same_statement]:
-                    assert plan.call is not None
-                    items.append(cst.WithItem(item=self._wrapped(plan.call, plan), asname=cst.AsName(name=cst.Name(plan.name))))
+                # in the order the calls ran: `open(open(p).name)` opens `p` first, and the
+                # outer item reads the inner one's name
+                for plan in sorted([outer, *same_statement], key=lambda p: self._left_calls[id(p.call)][0]):
+                    call = self._left_calls[id(plan.call)][1]
+                    name = None if plan.discarded else cst.AsName(name=cst.Name(plan.name))
+                    items.append(cst.WithItem(item=self._wrapped(call, plan), asname=name))
+                if any(plan.discarded for plan in [outer, *same_statement]):
+                    # the statement was the call alone: what is left of it is `pass`
+                    alone = body[0]
+                    assert isinstance(alone, cst.SimpleStatementLine)
+                    body[0] = alone.with_changes(body=[cst.Pass()])
                 first = body[0]
                 leading = list(getattr(first, "leading_lines", ()))
                 body[0] = first.with_changes(leading_lines=[]) if leading else first
