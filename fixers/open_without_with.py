@@ -54,7 +54,12 @@ handle leaves the fix unsafe, as for any function memfix does not follow further
 still depends on the open file (`f.buffer`, `f.fileno()`, a bound method) gets the same checks as
 the handle: kept by such a function, or by the result of the calls it is passed to, it escapes.
 Not reported at all: factories (the handle is returned or yielded), handles closed in `finally:`,
-and handles given to `with`, `contextlib.closing` or `ExitStack.enter_context`.
+handles closed by the expression that opens them (`open(p, "w").close()`), and handles given to
+`with`, `contextlib.closing` or `ExitStack.enter_context`.
+
+A call that is a statement of its own (`open(p)`, run for its error) becomes
+`with open(p):` with a `pass` body. Two handles opened in one statement become one with-statement
+whose items open them in the order the calls ran.
 
 ## References
 - [Reading and writing files](https://docs.python.org/3/tutorial/inputoutput.html#reading-and-writing-files)

@@ -85,8 +85,9 @@ defines escapes as for MF301 when that function keeps it (`asyncore.dispatcher._
 its socket to `self.set_socket`, which stores it), and so does a dependent value (a cursor,
 `proc.stdout`) kept the same way. Not reported at
 all: factories (the handle is returned or yielded), handles released in `finally:` (`close()`,
-`cleanup()`, or `wait()`/`communicate()`/`kill()`/`terminate()` for a process), and handles given
-to `with`, `contextlib.closing` or `ExitStack.enter_context`.
+`cleanup()`, or `wait()`/`communicate()`/`kill()`/`terminate()` for a process), handles closed by
+the expression that opens them (`sqlite3.connect(db).close()`), and handles given to `with`,
+`contextlib.closing` or `ExitStack.enter_context`.
 
 ## References
 - [sqlite3: How to use the connection context manager](https://docs.python.org/3/library/sqlite3.html#sqlite3-connection-context-manager)
