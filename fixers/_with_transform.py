@@ -40,9 +40,12 @@ class WithRewriteTransformer(BaseTransformer[WithPlan]):
         plan = self._inline_calls.get(id(original_node))
         if plan is None:
             return updated_node
-        self._left_calls[id(original_node)] = (len(self._left_calls), updated_node.with_changes(lpar=[], rpar=[]))
         if plan.discarded:
-            return updated_node  # its statement becomes `pass` (_rewrite)
+            # its statement becomes `pass` (_rewrite): the item keeps the parentheses (and what
+            # they hold, comments included)
+            self._left_calls[id(original_node)] = (len(self._left_calls), updated_node)
+            return updated_node
+        self._left_calls[id(original_node)] = (len(self._left_calls), updated_node.with_changes(lpar=[], rpar=[]))
         return cst.Name(plan.name, lpar=updated_node.lpar, rpar=updated_node.rpar)
 
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:

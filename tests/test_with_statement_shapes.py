@@ -79,3 +79,10 @@ def test_the_rewrites_are_stable() -> None:
         once = _rewritten(source, unsafe)
         again = fix_source(once, Settings(unsafe_fixes=unsafe), fixers=MF301)
         assert not again.changed and again.text == once
+
+
+def test_a_discarded_calls_parentheses_and_their_comments_stay() -> None:
+    source = "def check(path):\n    (open(path)  # for its error\n     )\n    return True\n"
+    after = _rewritten(source)
+    assert "# for its error" in after
+    compile(after, "<case>", "exec")
