@@ -387,7 +387,7 @@ def called_helpers(index: AstIndex, functions: Sequence[ast.AST], depth: int) ->
             by_name.setdefault(stmt.name, []).append(stmt)
     methods: Dict[int, Dict[str, List[ast.stmt]]] = {}  # id(method) -> its class's methods by name
     for node in index.nodes(ast.ClassDef):
-        own = {}
+        own: Dict[str, List[ast.stmt]] = {}
         for stmt in node.body:  # type: ignore[attr-defined]
             if isinstance(stmt, _FUNCS):
                 own.setdefault(stmt.name, []).append(stmt)
@@ -400,17 +400,24 @@ def called_helpers(index: AstIndex, functions: Sequence[ast.AST], depth: int) ->
     for _ in range(depth):
         called: List[ast.stmt] = []
         for holder in frontier:
-            for caller in ast.walk(holder):
-                if not isinstance(caller, _FUNCS):
-                    continue
-                own = methods.get(id(caller), {})
-                for call in ast.walk(caller):
-                    if not isinstance(call, ast.Call):
-                        continue
-                    if isinstance(call.func, ast.Name):
-                        called.extend(by_name.get(call.func.id, ()))
-                    elif isinstance(call.func, ast.Attribute) and call.func.attr.startswith("__") and not call.func.attr.endswith("__"):
-                        called.extend(own.get(call.func.attr, ()))
+            # one walk of each holder: a call counts inside any function, and a mangled method
+            # resolves among the methods of the class of any method around the call
+            stack: List[Tuple[ast.AST, bool, Tuple[Dict[str, List[ast.stmt]], ...]]] = [(holder, False, ())]
+            while stack:
+                node, in_function, owners = stack.pop()
+                if isinstance(node, _FUNCS):
+                    in_function = True
+                    its_class = methods.get(id(node))
+                    if its_class is not None:
+                        owners = (*owners, its_class)
+                elif in_function and isinstance(node, ast.Call):
+                    func = node.func
+                    if isinstance(func, ast.Name):
+                        called.extend(by_name.get(func.id, ()))
+                    elif isinstance(func, ast.Attribute) and func.attr.startswith("__") and not func.attr.endswith("__"):
+                        for its_class in owners:
+                            called.extend(its_class.get(func.attr, ()))
+                stack.extend((child, in_function, owners) for child in ast.iter_child_nodes(node))
         frontier = []
         for stmt in called:
             if id(stmt) not in seen:

@@ -14,7 +14,7 @@ import gc
 import hashlib
 import os
 import signal
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence
@@ -141,11 +141,8 @@ def process_files(
     collector is left as it is."""
     jobs = effective_jobs(settings, len(files))
     if jobs <= 1:
-        if not own_process:
-            job = _Job(settings, mode, cache)
-            return [process_one(f, job, fixers) for f in files]
-        with _collector_tuned():
-            job = _Job(settings, mode, cache, collect=True)
+        job = _Job(settings, mode, cache, collect=own_process)
+        with _collector_tuned() if own_process else nullcontext():
             return [process_one(f, job, fixers) for f in files]
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: 30 ms an in-process run skips
 

@@ -183,8 +183,6 @@ def own_nodes(root: cst.CSTNode) -> Iterable[cst.CSTNode]:
             stack.extend(child_nodes(node))
 
 
-
-
 def _combined(kinds: Iterable[str]) -> str:
     seen = set(kinds)
     if NEW in seen:

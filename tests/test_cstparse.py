@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import List
+from typing import Callable, List
 from unittest import mock
 
 import libcst as cst
@@ -28,10 +28,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 BROKEN_CHECK = "libcst._nodes.expression.Name._validate"
 
 
-def _accepted_by_ast(text: str) -> bool:
+def _parses(parse: Callable[[str], object], text: str) -> bool:
     try:
-        ast.parse(text)
-    except SyntaxError:
+        parse(text)
+    except Exception:  # SyntaxError, libcst.ParserSyntaxError
         return False
     return True
 
@@ -108,16 +108,8 @@ def test_the_engine_parses_what_cpython_accepted_without_the_checks() -> None:
 NEWER_SYNTAX = "type Pair = tuple\nhandle = open('log')\n"  # a 3.12 type alias
 
 
-def _accepted_by_libcst(text: str) -> bool:
-    try:
-        cst.parse_module(text)
-    except Exception:
-        return False
-    return True
-
-
-@pytest.mark.skipif(_accepted_by_ast(NEWER_SYNTAX), reason="this Python's ast parses type aliases")
-@pytest.mark.skipif(not _accepted_by_libcst(NEWER_SYNTAX), reason="this libcst does not parse type aliases here")
+@pytest.mark.skipif(_parses(ast.parse, NEWER_SYNTAX), reason="this Python's ast parses type aliases")
+@pytest.mark.skipif(not _parses(cst.parse_module, NEWER_SYNTAX), reason="this libcst does not parse type aliases here")
 def test_the_engine_keeps_the_checks_where_cpython_did_not_parse() -> None:
     # this interpreter's `ast` rejects the text, so libcst alone decides whether it parses, and
     # its checks are part of that decision
